@@ -1,0 +1,28 @@
+//! Race-free process handles for Linux.
+//!
+//! A [`PidFd`] is a file descriptor that refers to one process for as long as
+//! it is open: signals sent through it can never reach a process that later
+//! reuses the same PID, and it becomes readable when the process exits, so
+//! exits can be waited for with `poll`/`epoll` instead of polling
+//! `kill(pid, 0)`. A [`PidSet`] watches many of them through one epoll
+//! instance; [`Epoll`] is the bare readiness set that event loops (such as the
+//! Node.js binding) build on.
+//!
+//! Nothing here reaps a process: exit statuses are read with `WNOWAIT`, so a
+//! child that some other code spawned (Node's `child_process`, say) is still
+//! there for its owner to wait on.
+#![cfg(target_os = "linux")]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod epoll;
+mod error;
+mod exit_info;
+mod pid_set;
+mod pidfd;
+mod sys;
+
+pub use epoll::Epoll;
+pub use error::{Error, Result};
+pub use exit_info::{ExitInfo, ExitStatus, ResourceUsage};
+pub use pid_set::PidSet;
+pub use pidfd::PidFd;

@@ -1,0 +1,15 @@
+//! The raw system calls that rustix does not wrap in the form we need.
+//! Each is a small safe function; the unsafe code stays here.
+
+pub(crate) mod pidfd_info;
+pub(crate) mod pidfd_send_signal;
+pub(crate) mod waitid;
+
+use std::io;
+
+/// The errno of the last failed libc call.
+pub(crate) fn last_errno() -> i32 {
+    io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
+}
