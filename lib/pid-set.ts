@@ -1,0 +1,240 @@
+// PidSet: many processes watched at once, reported as they exit.
+import { closedError, emptySetError, invalidArgType, AbortError, timeoutError } from './errors'
+import type { ExitInfo } from './exit-info'
+import { disposeSymbol } from './dispose'
+import { kObserve, kUnobserve, PidFd, type MemberObserver } from './pid-fd'
+import type { PendingWait } from './pending-wait'
+import { validatePid, validateWaitOptions, type WaitOptions } from './validate'
+import { Waiters } from './waiters'
+
+interface Member {
+  pidfd: PidFd
+  /** Whether the set opened it (from a number), and so closes it. */
+  owned: boolean
+}
+
+/** A pending waitAny() or waitAll(), served in the order they were made. */
+type Consumer = { kind: 'any'; wait: PendingWait<ExitInfo | ExitInfo[]> } | { kind: 'all'; wait: PendingWait<ExitInfo | ExitInfo[]> }
+
+/**
+ * A set of processes watched for exit together, through one epoll set on
+ * Node's event loop: no polling and no thread per process, however many.
+ *
+ * Members are keyed by PID. A member leaves the set when it is reported (by
+ * `waitAny()`, `waitAll()` or iteration) or deleted; the set closes the
+ * PidFds it opened itself (those added as numbers) when they leave.
+ */
+export class PidSet implements Iterable<PidFd>, AsyncIterable<ExitInfo> {
+  #members = new Map<number, Member>()
+  /** Members seen to exit and not yet reported, in exit order. */
+  #exited: Array<{ pidfd: PidFd; info: ExitInfo }> = []
+  #consumers: Consumer[] = []
+  #waits = new Waiters<ExitInfo | ExitInfo[]>()
+  #closed = false
+  #observer: MemberObserver = {
+    onMemberExit: (pidfd, info) => {
+      if (this.#members.get(pidfd.pid)?.pidfd !== pidfd) return
+      this.#exited.push({ pidfd, info })
+      this.#serve()
+    },
+    onMemberClose: (pidfd) => {
+      this.#remove(pidfd.pid, pidfd)
+    },
+  }
+
+  /**
+   * A set of `members`: PIDs (which the set opens) or PidFds. If any cannot
+   * be added (a PID does not exist: code `'ESRCH'`), everything the set
+   * opened so far is closed again before the error is thrown.
+   */
+  constructor(members?: Iterable<number | PidFd>) {
+    if (members === undefined || members === null) return
+    if (typeof (members as Iterable<unknown>)[Symbol.iterator] !== 'function') throw invalidArgType('members', 'an iterable of numbers or PidFds', members)
+    try {
+      for (const member of members) this.add(member)
+    } catch (err) {
+      this.close()
+      throw err
+    }
+  }
+
+  /**
+   * Adds a member and returns its PidFd. A number is opened (and owned) by
+   * the set; a PidFd stays the caller's. If the set already has that PID,
+   * the existing member is returned.
+   * @throws {Error} code `'ESRCH'` if the PID does not exist, `'EBADF'` if the set or the PidFd is closed.
+   */
+  add(member: number | PidFd): PidFd {
+    this.#open()
+    const pid = pidOf(member)
+    const existing = this.#members.get(pid)
+    if (existing) return existing.pidfd
+    if (member instanceof PidFd && member.closed) throw closedError('PidFd', pid)
+    const owned = !(member instanceof PidFd)
+    const pidfd = member instanceof PidFd ? member : PidFd.open(pid)
+    this.#members.set(pid, { pidfd, owned })
+    try {
+      pidfd[kObserve](this.#observer)
+    } catch (err) {
+      this.#members.delete(pid)
+      if (owned) pidfd.close()
+      throw err
+    }
+    return pidfd
+  }
+
+  /**
+   * Stops watching a member (by PID, or the PidFd itself). The set closes
+   * the PidFd only if it opened it. Returns whether it was a member.
+   */
+  delete(member: number | PidFd): boolean {
+    const pid = pidOf(member)
+    return this.#remove(pid, member instanceof PidFd ? member : undefined)
+  }
+
+  /** Whether the set has this PID, or this very PidFd. */
+  has(member: number | PidFd): boolean {
+    const found = this.#members.get(pidOf(member))
+    return found !== undefined && (!(member instanceof PidFd) || found.pidfd === member)
+  }
+
+  /** How many members it has. */
+  get size(): number {
+    return this.#members.size
+  }
+
+  /** The member PidFds. */
+  *[Symbol.iterator](): Iterator<PidFd> {
+    for (const { pidfd } of [...this.#members.values()]) yield pidfd
+  }
+
+  /**
+   * Waits for the first member to exit; it leaves the set.
+   * Rejects with code `'ERR_PIDSET_EMPTY'` if the set is (or becomes)
+   * empty, `'ETIMEDOUT'` or an AbortError as `options` say (nothing leaves
+   * the set then), and `'EBADF'` if the set is or gets closed.
+   */
+  waitAny(options?: WaitOptions): Promise<ExitInfo> {
+    return this.#consume('any', options) as Promise<ExitInfo>
+  }
+
+  /**
+   * Waits for every member to exit; all leave the set. Resolves with their
+   * exits in the order they happened; `[]` for an empty set. Members added
+   * while it waits are waited for too.
+   */
+  waitAll(options?: WaitOptions): Promise<ExitInfo[]> {
+    return this.#consume('all', options) as Promise<ExitInfo[]>
+  }
+
+  /** Each member's exit as it happens; ends when the set is empty. */
+  async *[Symbol.asyncIterator](): AsyncIterator<ExitInfo> {
+    while (this.#members.size > 0) yield await this.waitAny()
+  }
+
+  /**
+   * Closes the set: pending waits reject with code `'EBADF'` and the
+   * PidFds it opened are closed. Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#waits.rejectAll(closedError('PidSet'))
+    for (const pid of [...this.#members.keys()]) this.#remove(pid)
+  }
+
+  /** Same as {@link close}, for `using`. */
+  [disposeSymbol](): void {
+    this.close()
+  }
+
+  /** Makes pending waits keep the event loop alive (the default). */
+  ref(): this {
+    this.#waits.setKeepAlive(true)
+    return this
+  }
+
+  /** Lets the event loop exit while waits are pending. */
+  unref(): this {
+    this.#waits.setKeepAlive(false)
+    return this
+  }
+
+  #consume(kind: Consumer['kind'], options: unknown): Promise<ExitInfo | ExitInfo[]> {
+    try {
+      const opts = validateWaitOptions(options)
+      if (opts.signal?.aborted) throw new AbortError(opts.signal.reason)
+      this.#open()
+      if (kind === 'any' && this.#members.size === 0) throw emptySetError()
+      const consumer: Consumer = {
+        kind,
+        wait: this.#waits.add(opts, () => timeoutError(opts.timeout ?? 0), (settled) => {
+          const index = this.#consumers.findIndex((c) => c.wait === settled)
+          if (index >= 0) this.#consumers.splice(index, 1)
+          // A waitAll that timed out may have blocked waits behind it.
+          if (index === 0) this.#serve()
+        }),
+      }
+      this.#consumers.push(consumer)
+      this.#serve()
+      return consumer.wait.promise
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
+  /** Settles whatever pending waits can be settled, first come first served. */
+  #serve(): void {
+    for (;;) {
+      const consumer = this.#consumers[0]
+      if (!consumer) return
+      if (consumer.kind === 'any') {
+        if (this.#exited.length > 0) consumer.wait.resolve(this.#report(1)[0])
+        else if (this.#members.size === 0) consumer.wait.reject(emptySetError())
+        else return
+      } else if (this.#exited.length === this.#members.size) {
+        consumer.wait.resolve(this.#report(this.#exited.length))
+      } else {
+        return
+      }
+    }
+  }
+
+  /** Takes the first `count` exits off the queue; their members leave. */
+  #report(count: number): ExitInfo[] {
+    return this.#exited.slice(0, count).map(({ pidfd, info }) => {
+      this.#detach(pidfd.pid, pidfd)
+      return info
+    })
+  }
+
+  /** Removes member `pid` (if it is `only`, when given); true if removed. */
+  #remove(pid: number, only?: PidFd): boolean {
+    if (!this.#detach(pid, only)) return false
+    // Removal can complete a waitAll, or empty the set under a waitAny.
+    this.#serve()
+    return true
+  }
+
+  /** {@link #remove} without serving waits: for use while serving them. */
+  #detach(pid: number, only?: PidFd): boolean {
+    const member = this.#members.get(pid)
+    if (!member || (only && member.pidfd !== only)) return false
+    this.#members.delete(pid)
+    this.#exited = this.#exited.filter((e) => e.pidfd !== member.pidfd)
+    member.pidfd[kUnobserve](this.#observer)
+    if (member.owned) member.pidfd.close()
+    return true
+  }
+
+  #open(): void {
+    if (this.#closed) throw closedError('PidSet')
+  }
+}
+
+function pidOf(member: unknown): number {
+  if (member instanceof PidFd) return member.pid
+  if (typeof member !== 'number') throw invalidArgType('member', 'of type number or an instance of PidFd', member)
+  validatePid(member, 'member')
+  return member
+}

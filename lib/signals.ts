@@ -1,0 +1,41 @@
+// Signal names and numbers: Node's table, plus the real-time signals.
+import { constants } from 'node:os'
+import { invalidArgType, unknownSignal } from './errors'
+
+// glibc reserves 32 and 33; 34..64 are SIGRTMIN..SIGRTMAX.
+const SIGRTMIN = 34
+const SIGRTMAX = 64
+
+const names = new Map<number, string>()
+for (const [name, number] of Object.entries(constants.signals)) {
+  // The first name wins, so aliases (SIGIOT, SIGPOLL) do not replace SIGABRT, SIGIO.
+  if (!names.has(number)) names.set(number, name)
+}
+
+/** The name of signal `number`: `'SIGKILL'`, `'SIGRTMIN+2'`. */
+export function signalName(number: number): string {
+  const known = names.get(number)
+  if (known !== undefined) return known
+  if (number >= SIGRTMIN && number <= SIGRTMAX) return `SIGRTMIN+${number - SIGRTMIN}`
+  return `SIG${number}`
+}
+
+/**
+ * The number of a signal given by name ('SIGTERM', 'SIGRTMIN+1') or number
+ * (0 to 64; 0 sends nothing and only checks). Throws ERR_UNKNOWN_SIGNAL for
+ * anything else of those types, ERR_INVALID_ARG_TYPE for other types.
+ */
+export function toSignalNumber(signal: unknown): number {
+  if (typeof signal === 'number') {
+    if (Number.isInteger(signal) && signal >= 0 && signal <= SIGRTMAX) return signal
+    throw unknownSignal(signal)
+  }
+  if (typeof signal !== 'string') throw invalidArgType('signal', 'of type string or number', signal)
+  const known = (constants.signals as Record<string, number | undefined>)[signal]
+  if (known !== undefined) return known
+  const rt = /^SIGRTMIN\+(\d{1,2})$/.exec(signal)
+  if (rt && SIGRTMIN + Number(rt[1]) <= SIGRTMAX) return SIGRTMIN + Number(rt[1])
+  if (signal === 'SIGRTMIN') return SIGRTMIN
+  if (signal === 'SIGRTMAX') return SIGRTMAX
+  throw unknownSignal(signal)
+}

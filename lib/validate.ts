@@ -1,0 +1,31 @@
+// Argument checks for the public API, with Node's error codes.
+import { invalidArgType, outOfRange } from './errors'
+
+const INT32_MAX = 2 ** 31 - 1
+
+/** Throws unless `pid` is an integer from 1 to 2^31-1. */
+export function validatePid(pid: unknown, name = 'pid'): asserts pid is number {
+  if (typeof pid !== 'number') throw invalidArgType(name, 'of type number', pid)
+  if (!Number.isInteger(pid) || pid < 1 || pid > INT32_MAX) throw outOfRange(name, `an integer >= 1 and <= ${INT32_MAX}`, pid)
+}
+
+/** Options of every wait. */
+export interface WaitOptions {
+  /** Rejects the wait with an AbortError when aborted. */
+  signal?: AbortSignal
+  /** Rejects the wait with code 'ETIMEDOUT' after this many milliseconds. */
+  timeout?: number
+}
+
+/** Checks wait options; returns them with absent fields left undefined. */
+export function validateWaitOptions(options: unknown): WaitOptions {
+  if (options === undefined) return {}
+  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options)
+  const { signal, timeout } = options as Record<string, unknown>
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', signal)
+  if (timeout !== undefined) {
+    if (typeof timeout !== 'number') throw invalidArgType('options.timeout', 'of type number', timeout)
+    if (!(timeout >= 0 && timeout <= INT32_MAX)) throw outOfRange('options.timeout', `>= 0 and <= ${INT32_MAX}`, timeout)
+  }
+  return { signal, timeout }
+}

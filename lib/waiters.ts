@@ -1,0 +1,55 @@
+// The pending waits of one PidFd or PidSet, and whether they keep Node alive.
+import { hold, release } from './event-loop'
+import { PendingWait } from './pending-wait'
+import type { WaitOptions } from './validate'
+
+/**
+ * A handle's pending waits. While it has any and is ref'd (the default),
+ * it holds the event loop open, like a running child process does.
+ */
+export class Waiters<T> {
+  #waits = new Set<PendingWait<T>>()
+  #keepAlive = true
+  #holding = false
+
+  /** Starts a wait; `onSettled` runs when it settles, however it does. */
+  add(options: WaitOptions, onTimeout: () => Error, onSettled?: (wait: PendingWait<T>) => void): PendingWait<T> {
+    const wait = new PendingWait<T>(options, this.#keepAlive, onTimeout, (settled) => {
+      this.#waits.delete(settled)
+      this.#sync()
+      onSettled?.(settled)
+    })
+    this.#waits.add(wait)
+    this.#sync()
+    return wait
+  }
+
+  get size(): number {
+    return this.#waits.size
+  }
+
+  /** Settles every pending wait with `value`. */
+  resolveAll(value: T): void {
+    for (const wait of [...this.#waits]) wait.resolve(value)
+  }
+
+  /** Rejects every pending wait with `err`. */
+  rejectAll(err: unknown): void {
+    for (const wait of [...this.#waits]) wait.reject(err)
+  }
+
+  /** Whether pending waits keep the event loop alive. */
+  setKeepAlive(keepAlive: boolean): void {
+    this.#keepAlive = keepAlive
+    for (const wait of this.#waits) wait.setKeepAlive(keepAlive)
+    this.#sync()
+  }
+
+  #sync(): void {
+    const want = this.#keepAlive && this.#waits.size > 0
+    if (want === this.#holding) return
+    this.#holding = want
+    if (want) hold()
+    else release()
+  }
+}
