@@ -1,0 +1,228 @@
+import test from 'ava'
+import { PidFd, PidSet, type ExitInfo, type PidsetSystemError } from '../index'
+import { NO_SUCH_PID, exists, openFds, sh, sleeper } from './helpers'
+
+test('a set is built from pids and PidFds and iterates its members', (t) => {
+  const a = sleeper(t)
+  const b = sleeper(t)
+  const own = PidFd.open(b.pid)
+  const set = new PidSet([a.pid, own])
+  t.is(set.size, 2)
+  t.true(set.has(a.pid))
+  t.true(set.has(b.pid))
+  t.true(set.has(own))
+  t.false(set.has(PidFd.open(b.pid)), 'another handle to the same pid is not the member')
+  t.deepEqual([...set].map((m) => m.pid).sort(), [a.pid, b.pid].sort())
+  t.is<PidFd | undefined, PidFd | undefined>(set.add(a.pid), [...set].find((m) => m.pid === a.pid), 'adding a pid twice returns the member')
+  t.is(set.size, 2)
+  set.close()
+  t.false(own.closed, 'the caller still owns the PidFd it added')
+  own.close()
+})
+
+test('waitAny() reports the first to exit, which leaves the set and is closed if the set opened it', async (t) => {
+  const slow = sleeper(t)
+  const quick = sleeper(t)
+  const set = new PidSet([slow.pid, quick.pid])
+  const quickFd = [...set].find((m) => m.pid === quick.pid)
+  const pending = set.waitAny()
+  quick.proc.kill('SIGTERM')
+  const first = await pending
+  t.is(first.pid, quick.pid)
+  t.is(first.signal, 'SIGTERM')
+  t.false(set.has(quick.pid))
+  t.is(set.size, 1)
+  t.true(quickFd?.closed)
+  slow.proc.kill('SIGKILL')
+  t.is((await set.waitAny()).pid, slow.pid)
+  t.is(set.size, 0)
+  await t.throwsAsync(set.waitAny(), { code: 'ERR_PIDSET_EMPTY' })
+  set.close()
+})
+
+test('waitAll() reports every member in the order they exited', async (t) => {
+  const children = Array.from({ length: 6 }, () => sleeper(t))
+  const set = new PidSet(children.map((c) => c.pid))
+  const all = set.waitAll()
+  // Kill them in a shuffled order, each after the last one's exit is seen.
+  const order = [3, 0, 5, 1, 4, 2].map((i) => children[i])
+  for (const child of order) {
+    child.proc.kill('SIGKILL')
+    await child.exited
+  }
+  const infos = await all
+  t.deepEqual(infos.map((i) => i.pid), order.map((c) => c.pid))
+  t.true(infos.every((i) => i.signal === 'SIGKILL'))
+  t.is(set.size, 0)
+  t.deepEqual(await set.waitAll(), [])
+  set.close()
+})
+
+test('exit codes and signals of many members, through async iteration', async (t) => {
+  const children = Array.from({ length: 20 }, (_, i) => sh(t, `exit ${i}`))
+  const set = new PidSet(children.map((c) => c.pid))
+  const seen = new Map<number, number | null>()
+  // The cast works around a TypeScript (5.9) quirk: once a program has used a
+  // class's sync iterator, for-await over it is typed by that one instead.
+  for await (const info of set as AsyncIterable<ExitInfo>) seen.set(info.pid, info.exitCode)
+  t.is(set.size, 0)
+  t.deepEqual([...seen.entries()].sort((a, b) => a[0] - b[0]), children.map((c, i) => [c.pid, i] as [number, number]).sort((a, b) => a[0] - b[0]))
+  set.close()
+})
+
+test('add() during a pending waitAny() is watched too', async (t) => {
+  const slow = sleeper(t)
+  const set = new PidSet([slow.pid])
+  const pending = set.waitAny()
+  const quick = sh(t, 'exit 9')
+  set.add(quick.pid)
+  const info = await pending
+  t.is(info.pid, quick.pid)
+  t.is(info.exitCode, 9)
+  t.true(set.has(slow.pid))
+  set.close()
+})
+
+test('delete() during a pending waitAny(): others still count, an empty set rejects', async (t) => {
+  const a = sleeper(t)
+  const b = sleeper(t)
+  const own = PidFd.open(b.pid)
+  const set = new PidSet([a.pid, own])
+  const aFd = [...set].find((m) => m.pid === a.pid)
+  const pending = set.waitAny()
+  t.true(set.delete(a.pid))
+  t.false(set.delete(a.pid))
+  t.true(aFd?.closed, 'the set closes what it opened')
+  b.proc.kill('SIGKILL')
+  t.is((await pending).pid, b.pid)
+  t.false(own.closed, 'but not what it was given')
+
+  const c = sleeper(t)
+  const last = set.add(c.pid)
+  const orphaned = set.waitAny()
+  t.true(set.delete(last))
+  await t.throwsAsync(orphaned, { code: 'ERR_PIDSET_EMPTY' })
+  t.true(exists(c.pid), 'deleting never touches the process')
+  own.close()
+  set.close()
+})
+
+test('a deleted member that exits is not reported', async (t) => {
+  const a = sh(t, 'exit 1')
+  const b = sleeper(t)
+  const set = new PidSet([a.pid, b.pid])
+  set.delete(a.pid)
+  await a.exited
+  const pending = set.waitAny()
+  b.proc.kill('SIGKILL')
+  t.is((await pending).pid, b.pid)
+  set.close()
+})
+
+test('timeouts and aborts reject waitAny()/waitAll() and remove nothing', async (t) => {
+  const a = sleeper(t)
+  const set = new PidSet([a.pid])
+  await t.throwsAsync(set.waitAny({ timeout: 10 }), { code: 'ETIMEDOUT' })
+  await t.throwsAsync(set.waitAll({ timeout: 10 }), { code: 'ETIMEDOUT' })
+  const controller = new AbortController()
+  const pending = set.waitAll({ signal: controller.signal })
+  controller.abort('enough')
+  const err = await t.throwsAsync(pending, { name: 'AbortError', code: 'ABORT_ERR' })
+  t.is(err?.cause, 'enough')
+  t.true(set.has(a.pid))
+  t.is(set.size, 1)
+  a.proc.kill('SIGKILL')
+  t.is((await set.waitAll())[0].pid, a.pid)
+  set.close()
+})
+
+test('close() rejects pending waits with EBADF and closes only what it opened', async (t) => {
+  const a = sleeper(t)
+  const b = sleeper(t)
+  const given = PidFd.open(b.pid)
+  const set = new PidSet([a.pid, given])
+  const opened = [...set].find((m) => m.pid === a.pid)
+  const pending = [set.waitAny(), set.waitAll()]
+  set.close()
+  for (const wait of pending) await t.throwsAsync(wait, { code: 'EBADF' })
+  t.true(opened?.closed)
+  t.false(given.closed)
+  t.throws(() => set.add(a.pid), { code: 'EBADF' })
+  await t.throwsAsync(set.waitAny(), { code: 'EBADF' })
+  t.notThrows(() => set.close())
+  t.true(exists(a.pid))
+  given.close()
+})
+
+test('closing a member PidFd takes it out of the set', async (t) => {
+  const a = sleeper(t)
+  const given = PidFd.open(a.pid)
+  const set = new PidSet([given])
+  const pending = set.waitAny()
+  given.close()
+  t.false(set.has(a.pid))
+  await t.throwsAsync(pending, { code: 'ERR_PIDSET_EMPTY' })
+  set.close()
+})
+
+test('a PidFd that already exited is reported when added', async (t) => {
+  const child = sh(t, 'exit 4')
+  const pidfd = PidFd.open(child.pid)
+  await pidfd.wait()
+  const set = new PidSet([pidfd])
+  t.is((await set.waitAny()).exitCode, 4)
+  set.close()
+  pidfd.close()
+})
+
+test('a constructor that fails part-way leaves nothing open', (t) => {
+  const a = sleeper(t)
+  const b = sleeper(t)
+  const before = openFds()
+  const err = t.throws<PidsetSystemError>(() => new PidSet([a.pid, b.pid, NO_SUCH_PID]), { code: 'ESRCH' })
+  t.regex(err?.message ?? '', new RegExp(`pid ${NO_SUCH_PID}`))
+  t.is(openFds(), before)
+})
+
+test('bad members and options are refused with Node codes', async (t) => {
+  t.throws(() => new PidSet(5 as never), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => new PidSet(['1'] as never), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+  const set = new PidSet()
+  for (const bad of ['1', 1n, {}, null]) {
+    t.throws(() => set.add(bad as never), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+    t.throws(() => set.has(bad as never), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+  }
+  for (const bad of [0, -5, 1.5, NaN]) t.throws(() => set.add(bad), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE' })
+  await t.throwsAsync(set.waitAll({ timeout: -1 }), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE' })
+  await t.throwsAsync(set.waitAny({ signal: 'x' } as never), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+  t.is(set.size, 0)
+  set.close()
+})
+
+test('a closed PidFd cannot be added', (t) => {
+  const a = sleeper(t)
+  const pidfd = PidFd.open(a.pid)
+  pidfd.close()
+  const set = new PidSet()
+  t.throws(() => set.add(pidfd), { code: 'EBADF' })
+  set.close()
+})
+
+test('300 members all reported by waitAll()', async (t) => {
+  const children = Array.from({ length: 300 }, (_, i) => sh(t, `exit ${i % 256}`))
+  const set = new PidSet(children.map((c) => c.pid))
+  const infos = await set.waitAll()
+  t.is(infos.length, 300)
+  t.deepEqual(new Set(infos.map((i) => i.pid)), new Set(children.map((c) => c.pid)))
+  const byPid = new Map(infos.map((i) => [i.pid, i.exitCode]))
+  t.true(children.every((c, i) => byPid.get(c.pid) === i % 256))
+  set.close()
+})
+
+test('Symbol.dispose closes the set', (t) => {
+  const a = sleeper(t)
+  const set = new PidSet([a.pid])
+  const member = [...set][0]
+  set[Symbol.dispose]()
+  t.true(member.closed)
+})
