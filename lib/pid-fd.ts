@@ -1,7 +1,7 @@
 // PidFd: the public handle to one process.
 import { NativePidFd } from '../binding'
 import { AbortError, closedError, native, timeoutError } from './errors'
-import { unwatch, watch, type ExitTarget } from './event-loop'
+import { unwatch, watch } from './event-loop'
 import { isComplete, toExitInfo, type ExitInfo } from './exit-info'
 import { disposeSymbol } from './dispose'
 import { toSignalNumber } from './signals'
@@ -26,7 +26,7 @@ export const kUnobserve = Symbol('pidset.unobserve')
  * exited, `kill()` returns false instead of reaching whichever process gets
  * the PID next, and `wait()` settles without any polling.
  */
-export class PidFd implements ExitTarget {
+export class PidFd {
   /** The process ID the handle was opened for. */
   readonly pid: number
   #native: NativePidFd | null
