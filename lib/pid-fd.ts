@@ -80,7 +80,13 @@ export class PidFd {
       const done = this.tryWait()
       if (done) return Promise.resolve(done)
       const wait = this.#waits.add(opts, () => timeoutError(opts.timeout ?? 0, this.pid), () => this.#sync())
-      this.#sync()
+      try {
+        this.#sync()
+      } catch (err) {
+        // Not watched, so it could never settle: settle it now, which also
+        // stops it holding the event loop open.
+        wait.reject(err)
+      }
       return wait.promise
     } catch (err) {
       return Promise.reject(err)
