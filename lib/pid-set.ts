@@ -14,7 +14,10 @@ interface Member {
 }
 
 /** A pending waitAny() or waitAll(), served in the order they were made. */
-type Consumer = { kind: 'any'; wait: PendingWait<ExitInfo | ExitInfo[]> } | { kind: 'all'; wait: PendingWait<ExitInfo | ExitInfo[]> }
+interface Consumer {
+  kind: 'any' | 'all'
+  wait: PendingWait<ExitInfo | ExitInfo[]>
+}
 
 /**
  * A set of processes watched for exit together, through one epoll set on
@@ -140,7 +143,8 @@ export class PidSet implements Iterable<PidFd>, AsyncIterable<ExitInfo> {
     if (this.#closed) return
     this.#closed = true
     this.#waits.rejectAll(closedError('PidSet'))
-    for (const pid of [...this.#members.keys()]) this.#remove(pid)
+    this.#exited = []
+    for (const pid of [...this.#members.keys()]) this.#detach(pid)
   }
 
   /** Same as {@link close}, for `using`. */
@@ -202,7 +206,9 @@ export class PidSet implements Iterable<PidFd>, AsyncIterable<ExitInfo> {
 
   /** Takes the first `count` exits off the queue; their members leave. */
   #report(count: number): ExitInfo[] {
-    return this.#exited.slice(0, count).map(({ pidfd, info }) => {
+    // Taken off the queue in one splice, so that detaching each member need
+    // not search the queue: waitAll() over N members stays O(N).
+    return this.#exited.splice(0, count).map(({ pidfd, info }) => {
       this.#detach(pidfd.pid, pidfd)
       return info
     })
@@ -221,7 +227,8 @@ export class PidSet implements Iterable<PidFd>, AsyncIterable<ExitInfo> {
     const member = this.#members.get(pid)
     if (!member || (only && member.pidfd !== only)) return false
     this.#members.delete(pid)
-    this.#exited = this.#exited.filter((e) => e.pidfd !== member.pidfd)
+    const queued = this.#exited.findIndex((e) => e.pidfd === member.pidfd)
+    if (queued >= 0) this.#exited.splice(queued, 1)
     member.pidfd[kUnobserve](this.#observer)
     if (member.owned) member.pidfd.close()
     return true
