@@ -84,32 +84,46 @@ impl PidFd {
     /// process (or a child already reaped, say by Node's `child_process`),
     /// Linux 6.15+ keeps the status once the parent has reaped it.
     pub fn exit_info(&self) -> Result<Option<ExitInfo>> {
+        // waitid first: for a zombie child it answers in one call, with no
+        // poll, which matters because this runs right as the process dies,
+        // when every system call touching it is at its slowest.
+        let running_child = match self.peek_child_exit()? {
+            ChildExit::Exited(info) => return Ok(Some(info)),
+            ChildExit::NotYet => true,
+            ChildExit::NotWaitable => false,
+        };
         if !self.has_exited()? {
             return Ok(None);
         }
-        let mut info = ExitInfo {
-            pid: self.pid,
-            status: None,
-            rusage: None,
-        };
-        match peek_exit(self.fd.as_fd()) {
-            Ok(Peek::Exited(status, rusage)) => {
-                info.status = status;
-                info.rusage = Some(rusage);
+        // A child of ours that exited between the two calls is waitable now.
+        if running_child {
+            if let ChildExit::Exited(info) = self.peek_child_exit()? {
+                return Ok(Some(info));
             }
-            // Exited (the pidfd said so) but not waitable yet: a ptraced
-            // child whose tracer has not let go. The status is unknown, not
-            // an error; the kernel may know it from pidfs below.
-            Ok(Peek::NotYet) => {}
+        }
+        Ok(Some(ExitInfo {
+            pid: self.pid,
+            status: reaped_exit_status(self.fd.as_fd()),
+            rusage: None,
+        }))
+    }
+
+    /// What `waitid(WNOWAIT)` says of the process, as a child of ours.
+    fn peek_child_exit(&self) -> Result<ChildExit> {
+        match peek_exit(self.fd.as_fd()) {
+            Ok(Peek::Exited(status, rusage)) => Ok(ChildExit::Exited(ExitInfo {
+                pid: self.pid,
+                status,
+                rusage: Some(rusage),
+            })),
+            // Running, or exited but held by a ptrace tracer (its pidfd is
+            // readable, but the status is not waitable yet).
+            Ok(Peek::NotYet) => Ok(ChildExit::NotYet),
             // ECHILD: not our child, or already reaped. EINVAL: no P_PIDFD
-            // (Linux < 5.4). Either way, ask pidfs instead.
-            Err(libc::ECHILD) | Err(libc::EINVAL) => {}
-            Err(errno) => return Err(Error::new(errno, "waitid", Some(self.pid))),
+            // (Linux < 5.4). Either way, the caller asks pidfs instead.
+            Err(libc::ECHILD) | Err(libc::EINVAL) => Ok(ChildExit::NotWaitable),
+            Err(errno) => Err(Error::new(errno, "waitid", Some(self.pid))),
         }
-        if info.status.is_none() {
-            info.status = reaped_exit_status(self.fd.as_fd());
-        }
-        Ok(Some(info))
     }
 
     /// Blocks until the process exits or `timeout` elapses (`None`: no limit).
@@ -141,6 +155,16 @@ impl PidFd {
             }
         }
     }
+}
+
+/// What `waitid(WNOWAIT)` told of a process.
+enum ChildExit {
+    /// Our zombie child, with its status and resource usage.
+    Exited(ExitInfo),
+    /// Our child, with nothing to report yet.
+    NotYet,
+    /// Not our child, already reaped, or no `P_PIDFD` on this kernel.
+    NotWaitable,
 }
 
 impl AsFd for PidFd {
