@@ -14,10 +14,17 @@ export interface PidsetSystemError extends Error {
   pid?: number
 }
 
+let errorMap: Map<number, [string, string]> | undefined
+/** Node builds a fresh map of every errno on each call: build it once. */
+function systemErrorMap(): Map<number, [string, string]> {
+  errorMap ??= getSystemErrorMap()
+  return errorMap
+}
+
 /** The error of a failed or refused operation on process `pid`. */
 export function systemError(errno: number, syscall: string | undefined, pid: number | undefined, detail?: string): PidsetSystemError {
   const code = getSystemErrorName(-errno)
-  const description = detail ?? getSystemErrorMap().get(-errno)?.[1] ?? 'unknown error'
+  const description = detail ?? systemErrorMap().get(-errno)?.[1] ?? 'unknown error'
   const about = pid === undefined ? '' : ` (pid ${pid})`
   const err = new Error(`${syscall ? `${syscall} ` : ''}${code}: ${description}${about}`) as PidsetSystemError
   err.code = code

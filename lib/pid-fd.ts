@@ -142,7 +142,8 @@ export class PidFd {
     this.#watched = false
     this.#native = null
     handle.close()
-    this.#waits.rejectAll(closedError('PidFd', this.pid))
+    // Built only when someone waits: closing is on the hot path of PidSet.
+    if (this.#waits.size > 0) this.#waits.rejectAll(closedError('PidFd', this.pid))
     for (const observer of [...this.#observers]) observer.onMemberClose(this)
     this.#observers.clear()
   }
