@@ -43,7 +43,7 @@ export function toExitInfo(info: NativeExitInfo): ExitInfo {
     pid: info.pid,
     exitCode: info.exitCode ?? null,
     signal: info.signal == null ? null : signalName(info.signal),
-    rusage: info.rusage ? Object.freeze({ ...info.rusage }) : null,
+    rusage: info.rusage ? Object.freeze(info.rusage) : null,
   })
 }
 

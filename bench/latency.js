@@ -1,0 +1,126 @@
+'use strict'
+// Kill-to-notification latency: how long after process.kill(pid, 'SIGKILL')
+// user code learns that the process exited, for each way of learning it.
+const { execFileSync } = require('node:child_process')
+const { join } = require('node:path')
+const { PidFd, PidSet } = require('..')
+const { nowUs, delay, summary } = require('./stats')
+const { sleeperChild, reaped, Spawner } = require('./processes')
+
+/** Polls process.kill(pid, 0) every `interval` ms, as is-running and the like do. */
+function pollKill0(interval) {
+  return {
+    name: `poll kill(pid, 0) every ${interval} ms`,
+    arm(pid) {
+      let timer
+      const learned = new Promise((resolve) => {
+        const check = () => {
+          try {
+            process.kill(pid, 0)
+          } catch {
+            clearInterval(timer)
+            resolve(nowUs())
+          }
+        }
+        // Start at a random phase so the kill lands anywhere in an interval.
+        timer = setTimeout(() => {
+          check()
+          timer = setInterval(check, interval)
+        }, Math.random() * interval)
+      })
+      return { learned, done: () => clearInterval(timer) }
+    },
+  }
+}
+
+/** Each way of learning of an exit, armed on a child before it is killed. */
+const METHODS = {
+  pidfd: {
+    name: 'PidFd.wait()',
+    arm(pid) {
+      const pidfd = PidFd.open(pid)
+      return { learned: pidfd.wait().then(nowUs), done: () => pidfd.close() }
+    },
+  },
+  pidfdForeign: {
+    name: 'PidFd.wait(), not our child',
+    foreign: true,
+    arm(pid) {
+      const pidfd = PidFd.open(pid)
+      return { learned: pidfd.wait().then(nowUs), done: () => pidfd.close() }
+    },
+  },
+  pidset: {
+    name: 'PidSet.waitAny()',
+    arm(pid) {
+      const set = new PidSet([pid])
+      return { learned: set.waitAny().then(nowUs), done: () => set.close() }
+    },
+  },
+  exit: {
+    name: "child_process 'exit' event",
+    arm(pid, child) {
+      return { learned: new Promise((resolve) => child.once('exit', () => resolve(nowUs()))), done() {} }
+    },
+  },
+  poll10: pollKill0(10),
+  poll100: pollKill0(100),
+}
+
+let spawner
+/** A `sleep` started by a shell: a process Node did not spawn (no SIGCHLD). */
+async function foreignSleeper() {
+  spawner ??= new Spawner()
+  const [pid] = await spawner.start(1)
+  return { pid, gone: () => Promise.resolve() }
+}
+
+/** A `sleep` child of this process, through child_process. */
+async function ownSleeper() {
+  const child = await sleeperChild()
+  return { pid: child.pid, child, gone: () => reaped(child) }
+}
+
+/** One trial: a fresh `sleep`, killed at a random moment. Returns µs. */
+async function trial(method) {
+  const target = method.foreign ? await foreignSleeper() : await ownSleeper()
+  const armed = method.arm(target.pid, target.child)
+  await delay(Math.random() * 5)
+  const killed = nowUs()
+  process.kill(target.pid, 'SIGKILL')
+  const learned = await armed.learned
+  armed.done()
+  await target.gone()
+  return learned - killed
+}
+
+/** Stops the shell that starts processes for the not-our-child trials. */
+function closeSpawner() {
+  spawner?.close()
+  spawner = undefined
+}
+
+/** Runs `trials` trials of each method, interleaved so drift hits all alike. */
+async function measure(methodKeys, trials) {
+  const samples = Object.fromEntries(methodKeys.map((k) => [k, []]))
+  for (let i = 0; i < trials; i++) {
+    for (const key of methodKeys) samples[key].push(await trial(METHODS[key]))
+  }
+  return Object.fromEntries(methodKeys.map((k) => [k, { method: METHODS[k].name, ...summary(samples[k]) }]))
+}
+
+/**
+ * The floor: a Rust program blocked in epoll_wait on the pidfd
+ * (crates/pidset/benches/latency_floor.rs), built in release mode.
+ */
+function measureFloor(trials) {
+  const out = execFileSync('cargo', ['bench', '-q', '-p', 'pidset', '--bench', 'latency_floor', '--', String(trials)], {
+    cwd: join(__dirname, '..'),
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const { samples_us: samples } = JSON.parse(out.trim().split('\n').pop())
+  return { method: 'Rust floor: epoll_wait on the pidfd', ...summary(samples) }
+}
+
+module.exports = { METHODS, measure, measureFloor, closeSpawner }

@@ -1,0 +1,104 @@
+'use strict'
+// npm run bench [-- --quick]: every measurement side by side in one run.
+// Prints tables of medians, p99s and ratios, and writes JSON (and, for a
+// full run, the SVG chart) so that runs can be compared.
+const os = require('node:os')
+const { writeFileSync } = require('node:fs')
+const { join } = require('node:path')
+const { measure, measureFloor, closeSpawner } = require('./latency')
+const { measureCrowd } = require('./crowd')
+const { measureScale } = require('./scale')
+const { measureThreadpool } = require('./threadpool')
+const { latencyChart } = require('./chart')
+
+const quick = process.argv.includes('--quick')
+const PLAN = quick
+  ? { trials: 40, pollTrials: 10, crowd: [0, 500], crowdTrials: 30, scale: 1000, idleMs: 2000, pending: 200 }
+  : { trials: 300, pollTrials: 60, crowd: [0, 1000, 3000], crowdTrials: 200, scale: 10_000, idleMs: 10_000, pending: 1000 }
+
+const log = (line) => process.stderr.write(`${line}\n`)
+const us = (v) => `${v.toFixed(0)} µs`
+
+function latencyTable(rows, base) {
+  const lines = ['| method | n | p50 | p99 | p50 vs PidFd.wait() |', '|---|---|---|---|---|']
+  for (const r of rows) lines.push(`| ${r.method} | ${r.n} | ${us(r.p50)} | ${us(r.p99)} | ${(r.p50 / base.p50).toFixed(2)}× |`)
+  return lines.join('\n')
+}
+
+async function main() {
+  const started = Date.now()
+  const machine = {
+    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}`,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: os.release(),
+    node: process.version,
+    date: new Date().toISOString(),
+    mode: quick ? 'quick' : 'full',
+    openFilesLimit: '(see /proc/self/limits; Node raises the soft limit to the hard one)',
+  }
+  log(`pidset benchmarks (${machine.mode}) on ${machine.cpus}, Linux ${machine.kernel}, Node ${machine.node}`)
+
+  log('latency, no other children...')
+  const latency = await measure(['pidfd', 'pidfdForeign', 'pidset', 'exit', 'poll10'], PLAN.trials)
+  Object.assign(latency, await measure(['poll100'], PLAN.pollTrials))
+  latency.floor = measureFloor(PLAN.trials)
+
+  log('latency with other live children...')
+  const crowd = await measureCrowd(PLAN.crowd, ['pidfd', 'pidfdForeign', 'pidset', 'exit'], PLAN.crowdTrials, log)
+  closeSpawner()
+
+  log(`scale: a PidSet of ${PLAN.scale} processes...`)
+  const scale = await measureScale(PLAN.scale, PLAN.idleMs, log)
+
+  log(`threadpool: fs.promises.stat with ${PLAN.pending} pending waits...`)
+  const threadpool = await measureThreadpool(PLAN.pending, 300)
+
+  const results = { machine, plan: PLAN, latency, crowd, scale, threadpool, seconds: (Date.now() - started) / 1000 }
+  const base = latency.pidfd
+  const out = []
+  out.push(`## Latency, kill(SIGKILL) to notification, no other children\n`)
+  out.push(latencyTable(Object.values(latency), base))
+  out.push(`\n## Latency with other live children (p50 / p99)\n`)
+  out.push(`| other children | ${Object.values(crowd[0].latency).map((r) => r.method).join(' | ')} | 'exit' p50 vs PidFd.wait() |`)
+  out.push(`|---|${Object.keys(crowd[0].latency).map(() => '---|').join('')}---|`)
+  for (const c of crowd) {
+    const cells = Object.values(c.latency).map((r) => `${us(r.p50)} / ${us(r.p99)}`)
+    out.push(`| ${c.otherChildren} | ${cells.join(' | ')} | ${(c.latency.exit.p50 / c.latency.pidfd.p50).toFixed(2)}× |`)
+  }
+  out.push(`\n## A PidSet of ${scale.processes} processes (not our children)\n`)
+  out.push('| measure | value |', '|---|---|')
+  out.push(`| add them all (new PidSet(pids)) | ${scale.addMs.toFixed(1)} ms (${scale.addUsPerProcess.toFixed(1)} µs each) |`)
+  out.push(`| memory per watched process | RSS ${(scale.rssBytesPerProcess / 1024).toFixed(2)} KiB, JS heap ${(scale.heapBytesPerProcess / 1024).toFixed(2)} KiB, kernel slab ${(scale.kernelSlabBytesPerProcess / 1024).toFixed(2)} KiB (system-wide) |`)
+  out.push(`| CPU while idle ${PLAN.idleMs / 1000} s (% of a core: median second / whole window) | pidset ${scale.idle.cpuPercentMedianSecond.toFixed(3)} % / ${scale.idle.cpuPercent.toFixed(3)} %; polling kill(pid, 0) every 100 ms ${scale.pollingEvery100ms.cpuPercentMedianSecond.toFixed(2)} % / ${scale.pollingEvery100ms.cpuPercent.toFixed(2)} % |`)
+  out.push(`| event-loop delay p99 while idle | pidset ${scale.idle.loopDelayP99Ms.toFixed(2)} ms; polling ${scale.pollingEvery100ms.loopDelayP99Ms.toFixed(2)} ms |`)
+  out.push(`| kill them all with one kill(2), until waitAll() settles | ${scale.killToSettledMs.toFixed(1)} ms (${scale.exitsReported} exits; Node's own CPU ${scale.nodeCpuMsWhileExiting.toFixed(0)} ms, ${scale.nodeCpuUsPerExit.toFixed(1)} µs per exit) |`)
+  out.push(`| the last exit, as an independent observer saw it | ${scale.lastExitAfterKillMs.toFixed(1)} ms after the kill; waitAll() settled ${scale.settledAfterLastExitMs.toFixed(1)} ms after it |`)
+  out.push(`\n## Threadpool: 8 concurrent fs.promises.stat calls, without and with ${threadpool.pendingWaits} pending waits\n`)
+  out.push(`without p50 ${us(threadpool.baseline.p50)} (p99 ${us(threadpool.baseline.p99)}), with p50 ${us(threadpool.withPendingWaits.p50)} (p99 ${us(threadpool.withPendingWaits.p99)}): ${threadpool.p50Ratio.toFixed(2)}×`)
+  out.push(`\n${machine.mode} run, ${results.seconds.toFixed(0)} s, ${machine.cpus}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Node ${machine.node}`)
+  console.log(out.join('\n'))
+
+  const file = join(__dirname, quick ? 'results-quick.json' : 'results.json')
+  writeFileSync(file, JSON.stringify(results, null, 2) + '\n')
+  log(`wrote ${file}`)
+  if (!quick) {
+    const svg = join(__dirname, 'latency-vs-children.svg')
+    writeFileSync(svg, latencyChart(crowd, 'Exit notification latency as children grow'))
+    log(`wrote ${svg}`)
+  }
+}
+
+// A run whose event loop empties before the end (an await nothing will
+// settle) must not pass for a successful one.
+let finished = false
+process.on('exit', () => {
+  if (!finished && !process.exitCode) {
+    console.error('bench: ended before it finished')
+    process.exitCode = 1
+  }
+})
+
+main().then(() => (finished = true)).catch((err) => {
+  console.error(err)
+  process.exitCode = 1
+})
