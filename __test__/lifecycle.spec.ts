@@ -124,3 +124,17 @@ test('the PidSet example prints each exit as it happens', async (t) => {
   )
   t.deepEqual(lines.slice(1).map((l) => /\((\d) left\)$/.exec(l)?.[1]), ['3', '2', '1', '0'])
 })
+
+test('an unsupported platform gets one clear error naming the supported ones', async (t) => {
+  // Pretend to be macOS before pidset loads: napi-rs's loader then finds no binary.
+  const run = await runNode([
+    '-e',
+    `Object.defineProperty(process, 'platform', { value: 'darwin' });
+     try { require('pidset'); console.log('loaded') } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }`,
+  ])
+  t.is(run.code, 0, run.stderr)
+  const err = JSON.parse(run.stdout) as { code: string; message: string }
+  t.is(err.code, 'ERR_PIDSET_UNSUPPORTED_PLATFORM')
+  t.regex(err.message, /does not support darwin-/)
+  t.regex(err.message, /linux-x64-gnu, linux-arm64-gnu/)
+})

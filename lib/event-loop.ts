@@ -1,6 +1,6 @@
 // This thread's exit watcher: one epoll set on Node's loop (see
 // crates/pidset-node/src/poller.rs for why), shared by every PidFd here.
-import { Poller, type NativePidFd } from '../binding'
+import { Poller, type NativePidFd } from './binding'
 
 /** Told once that its watched process exited. */
 export interface ExitTarget {

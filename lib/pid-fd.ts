@@ -1,5 +1,5 @@
 // PidFd: the public handle to one process.
-import { NativePidFd } from '../binding'
+import { NativePidFd } from './binding'
 import { AbortError, closedError, native, timeoutError } from './errors'
 import { unwatch, watch } from './event-loop'
 import { isComplete, toExitInfo, type ExitInfo } from './exit-info'

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The consumer test: pack pidset and its x64 platform package as npm would
+# publish them, install the tarballs into a fresh project outside the
+# repository with no Rust toolchain on PATH, and use them from CommonJS, an
+# ES module and type-checked TypeScript. Then report the binary's glibc
+# floor and the installed sizes. Needs `npm run build` first.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+here="$repo/__test__/consumer"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+binary="$repo/pidset.linux-x64-gnu.node"
+[ -f "$binary" ] || { echo "consumer test: build first ($binary is missing)" >&2; exit 1; }
+cp "$binary" "$repo/npm/linux-x64-gnu/"
+( cd "$repo" && npm pack --silent --pack-destination "$work" >/dev/null )
+( cd "$repo/npm/linux-x64-gnu" && npm pack --silent --pack-destination "$work" >/dev/null )
+
+mkdir "$work/app"
+cp "$here/consumer.cjs" "$here/consumer.mjs" "$here/consumer.ts" "$here/tsconfig.json" "$work/app/"
+cd "$work/app"
+echo '{ "name": "pidset-consumer", "private": true }' > package.json
+# Only the two tarballs and the TypeScript tools a user would have.
+npm install --no-audit --no-fund --silent "$work"/pidset-0*.tgz "$work"/pidset-linux-x64-gnu-*.tgz \
+  "typescript@$(node -p "require('$repo/node_modules/typescript/package.json').version")" \
+  "@types/node@$(node -p "require('$repo/node_modules/@types/node/package.json').version")"
+
+# A PATH with node and sh only: the package must not need cargo or rustc.
+mkdir "$work/bin"
+ln -s "$(command -v node)" "$work/bin/node"
+ln -s "$(command -v sh)" "$work/bin/sh"
+if PATH="$work/bin" command -v cargo >/dev/null; then echo "cargo is on the clean PATH" >&2; exit 1; fi
+run() { env PATH="$work/bin" node "$@"; }
+run consumer.cjs
+run consumer.mjs
+run node_modules/typescript/bin/tsc -p tsconfig.json
+echo "typescript ok"
+
+echo "== binary report"
+for so in node_modules/pidset-linux-*/pidset.*.node; do
+  floor=$(objdump -T "$so" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)
+  if readelf -S "$so" | grep -q '\.symtab'; then stripped="not stripped"; else stripped="stripped"; fi
+  echo "$(basename "$so"): needs $floor, $stripped, $(du -k "$so" | cut -f1) KiB"
+done
+for pkg in pidset pidset-linux-x64-gnu; do
+  echo "installed size of $pkg: $(du -sk "node_modules/$pkg" | cut -f1) KiB"
+done
+echo "consumer test passed"

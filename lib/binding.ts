@@ -1,0 +1,33 @@
+// Loads the native addon for this platform through the loader napi-rs
+// generates (binding.js), or fails with one error that says what is supported.
+import type * as Native from '../binding'
+
+/** The platforms with a prebuilt package: `pidset-<platform>`. */
+export const SUPPORTED_PLATFORMS = ['linux-x64-gnu', 'linux-arm64-gnu'] as const
+
+function thisPlatform(): string {
+  if (process.platform !== 'linux') return `${process.platform}-${process.arch}`
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined
+  const libc = report?.header?.glibcVersionRuntime ? 'gnu' : 'musl'
+  return `linux-${process.arch}-${libc}`
+}
+
+function load(): typeof Native {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('../binding') as typeof Native
+  } catch (cause) {
+    const platform = thisPlatform()
+    const supported = (SUPPORTED_PLATFORMS as readonly string[]).includes(platform)
+    const message = supported
+      ? `pidset could not load its native binary for ${platform}: is the optional dependency pidset-${platform} installed? (npm installs it unless optional dependencies are omitted)`
+      : `pidset does not support ${platform}: it runs on Linux with glibc, on x64 and arm64 (${SUPPORTED_PLATFORMS.join(', ')})`
+    throw Object.assign(new Error(message, { cause }), { code: supported ? 'ERR_PIDSET_BINARY_MISSING' : 'ERR_PIDSET_UNSUPPORTED_PLATFORM' })
+  }
+}
+
+const native = load()
+export const NativePidFd = native.NativePidFd
+export type NativePidFd = Native.NativePidFd
+export const Poller = native.Poller
+export type Poller = Native.Poller
