@@ -3,16 +3,15 @@
 # publish them, install the tarballs into a fresh project outside the
 # repository with no Rust toolchain on PATH, and use them from CommonJS, an
 # ES module and type-checked TypeScript. Then report the binary's glibc
-# floor and the installed sizes. Needs `npm run build` first.
+# floor and the installed sizes. Needs npm/build.sh and `npm run build:ts`.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 here="$repo/__test__/consumer"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-binary="$repo/pidset.linux-x64-gnu.node"
-[ -f "$binary" ] || { echo "consumer test: build first ($binary is missing)" >&2; exit 1; }
-cp "$binary" "$repo/npm/linux-x64-gnu/"
+binary="$repo/npm/linux-x64-gnu/pidset.linux-x64-gnu.node"
+[ -f "$binary" ] || { echo "consumer test: run npm/build.sh first ($binary is missing)" >&2; exit 1; }
 ( cd "$repo" && npm pack --silent --pack-destination "$work" >/dev/null )
 ( cd "$repo/npm/linux-x64-gnu" && npm pack --silent --pack-destination "$work" >/dev/null )
 
