@@ -69,20 +69,36 @@ export interface NativeExitInfo {
  * Numbers are doubles, as in Node; they are exact up to 2^53.
  */
 export interface NativeResourceUsage {
+  /** User CPU time, in microseconds. */
   userCPUTime: number
+  /** System CPU time, in microseconds. */
   systemCPUTime: number
+  /** Peak resident set size, in KiB. */
   maxRSS: number
+  /** Integral shared memory size (always 0 on Linux). */
   sharedMemorySize: number
+  /** Integral unshared data size (always 0 on Linux). */
   unsharedDataSize: number
+  /** Integral unshared stack size (always 0 on Linux). */
   unsharedStackSize: number
+  /** Page faults served without I/O. */
   minorPageFault: number
+  /** Page faults that needed I/O. */
   majorPageFault: number
+  /** Swaps (always 0 on Linux). */
   swappedOut: number
+  /** Blocks read from file systems. */
   fsRead: number
+  /** Blocks written to file systems. */
   fsWrite: number
+  /** IPC messages sent (always 0 on Linux). */
   ipcSent: number
+  /** IPC messages received (always 0 on Linux). */
   ipcReceived: number
+  /** Signals received (always 0 on Linux). */
   signalsCount: number
+  /** Voluntary context switches. */
   voluntaryContextSwitches: number
+  /** Involuntary context switches. */
   involuntaryContextSwitches: number
 }

@@ -1,29 +1,12 @@
 // The public shape of an exit, built from what the binding reports.
-import type { NativeExitInfo } from '../binding'
+import type { NativeExitInfo, NativeResourceUsage } from '../binding'
 import { signalName } from './signals'
 
-/** Resources a process used; the same fields as `process.resourceUsage()`. */
-export interface ResourceUsage {
-  /** User CPU time, in microseconds. */
-  userCPUTime: number
-  /** System CPU time, in microseconds. */
-  systemCPUTime: number
-  /** Peak resident set size, in KiB. */
-  maxRSS: number
-  sharedMemorySize: number
-  unsharedDataSize: number
-  unsharedStackSize: number
-  minorPageFault: number
-  majorPageFault: number
-  swappedOut: number
-  fsRead: number
-  fsWrite: number
-  ipcSent: number
-  ipcReceived: number
-  signalsCount: number
-  voluntaryContextSwitches: number
-  involuntaryContextSwitches: number
-}
+/**
+ * Resources a process used: the fields of `process.resourceUsage()`, with
+ * the same meaning (declared, with each field documented, in binding.d.ts).
+ */
+export type ResourceUsage = NativeResourceUsage
 
 /** How a process ended. Objects are frozen: every waiter gets the same one. */
 export interface ExitInfo {

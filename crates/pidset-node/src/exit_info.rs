@@ -18,24 +18,40 @@ pub struct NativeExitInfo {
 /// Numbers are doubles, as in Node; they are exact up to 2^53.
 #[napi(object)]
 pub struct NativeResourceUsage {
+    /// User CPU time, in microseconds.
     #[napi(js_name = "userCPUTime")]
     pub user_cpu_time: f64,
+    /// System CPU time, in microseconds.
     #[napi(js_name = "systemCPUTime")]
     pub system_cpu_time: f64,
+    /// Peak resident set size, in KiB.
     #[napi(js_name = "maxRSS")]
     pub max_rss: f64,
+    /// Integral shared memory size (always 0 on Linux).
     pub shared_memory_size: f64,
+    /// Integral unshared data size (always 0 on Linux).
     pub unshared_data_size: f64,
+    /// Integral unshared stack size (always 0 on Linux).
     pub unshared_stack_size: f64,
+    /// Page faults served without I/O.
     pub minor_page_fault: f64,
+    /// Page faults that needed I/O.
     pub major_page_fault: f64,
+    /// Swaps (always 0 on Linux).
     pub swapped_out: f64,
+    /// Blocks read from file systems.
     pub fs_read: f64,
+    /// Blocks written to file systems.
     pub fs_write: f64,
+    /// IPC messages sent (always 0 on Linux).
     pub ipc_sent: f64,
+    /// IPC messages received (always 0 on Linux).
     pub ipc_received: f64,
+    /// Signals received (always 0 on Linux).
     pub signals_count: f64,
+    /// Voluntary context switches.
     pub voluntary_context_switches: f64,
+    /// Involuntary context switches.
     pub involuntary_context_switches: f64,
 }
 
