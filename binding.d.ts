@@ -11,7 +11,8 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /**
  * One pidfd, owned by a JavaScript `PidFd`. Its descriptor is closed by
- * `close()` or, failing that, when the object is garbage-collected.
+ * `close()` or, failing that, when the object is garbage-collected, but
+ * never while the `Poller` still watches it: the poller holds a share.
  */
 export declare class NativePidFd {
   /** `pidfd_open(pid)`; the caller has validated `pid`. */
@@ -24,21 +25,27 @@ export declare class NativePidFd {
   sendSignal(signal: number): boolean
   /** Whether the process has exited. */
   hasExited(): boolean
-  /** Its exit, or null while it runs. */
-  exitInfo(): NativeExitInfo | null
-  /** Closes the descriptor; idempotent. */
+  /**
+   * Writes what is known of its exit into `out` as one exit record
+   * (`lib/exit-record.ts`) and returns the record's state.
+   */
+  readExit(out: Float64Array): ExitState
+  /** Closes the descriptor (once no poller watches it); idempotent. */
   close(): void
 }
 
 /**
- * Watches pidfds on this thread's event loop and calls `onExit(fds)` with
- * the descriptors of processes that exited. Each watch reports once
- * (`watch` again to re-arm). Not referenced by default: whether a pending
- * wait keeps the loop alive is decided by `ref()`/`unref()`.
+ * Watches pidfds on this thread's event loop and calls
+ * `onExit(records, failures)` with the exits of watched processes: a
+ * `Float64Array` of exit records (`exit_record.rs`) and, when some failed,
+ * an array of their failure objects. A process is reported once (`watch`
+ * again to re-arm), except one in state `Exiting`, which stays watched for
+ * its reap. Not referenced by default: whether a pending wait keeps the
+ * loop alive is decided by `ref()`/`unref()`.
  */
 export declare class Poller {
   /** Starts watching on the current thread's event loop. */
-  constructor(onExit: (arg: Array<number>) => void)
+  constructor(onExit: (records: Float64Array, failures: Array<Error> | undefined) => void)
   /** Arms `pidfd` to be reported once, when its process exits. */
   watch(pidfd: NativePidFd): void
   /** Stops watching `pidfd`; harmless if it is not watched or closed. */
@@ -50,55 +57,30 @@ export declare class Poller {
 }
 
 /**
- * What is known of an exited process, as the binding hands it to
- * TypeScript; `lib/exit-info.ts` turns it into the public `ExitInfo`.
+ * Slots of a record: the descriptor, the [`ExitState`], the exit code (or
+ * -1), the signal number (or 0), whether resource usage follows (1 or 0),
+ * then the 16 fields of [`ResourceUsage`] in the order of
+ * `process.resourceUsage()`.
  */
-export interface NativeExitInfo {
-  /** The PID it had. */
-  pid: number
-  /** The exit code, when it exited normally and that is known. */
-  exitCode?: number
-  /** The number of the signal that ended it, when that is known. */
-  signal?: number
-  /** What it used, when known (our own children only). */
-  rusage?: NativeResourceUsage
+export declare const EXIT_RECORD_LEN: number
+
+/** What a record says of its process. */
+export declare const enum ExitState {
+  /** Still running: the rest of the record is empty. */
+  Running = 0,
+  /** Exited; nothing more will be known. */
+  Exited = 1,
+  /** Exited; its status comes at its reap (somebody else's process). */
+  Exiting = 2,
+  /**
+   * Reading its exit failed: the exit-code slot holds the failure's index
+   * in the array of failure objects passed alongside.
+   */
+  Failed = 3,
 }
 
 /**
- * `pidset::ResourceUsage` with the field names of `process.resourceUsage()`.
- * Numbers are doubles, as in Node; they are exact up to 2^53.
+ * How long (ms) to wait for somebody else's exited process to be reaped by
+ * its parent, so as to report its status (see `pidset::REAP_GRACE`).
  */
-export interface NativeResourceUsage {
-  /** User CPU time, in microseconds. */
-  userCPUTime: number
-  /** System CPU time, in microseconds. */
-  systemCPUTime: number
-  /** Peak resident set size, in KiB. */
-  maxRSS: number
-  /** Integral shared memory size (always 0 on Linux). */
-  sharedMemorySize: number
-  /** Integral unshared data size (always 0 on Linux). */
-  unsharedDataSize: number
-  /** Integral unshared stack size (always 0 on Linux). */
-  unsharedStackSize: number
-  /** Page faults served without I/O. */
-  minorPageFault: number
-  /** Page faults that needed I/O. */
-  majorPageFault: number
-  /** Swaps (always 0 on Linux). */
-  swappedOut: number
-  /** Blocks read from file systems. */
-  fsRead: number
-  /** Blocks written to file systems. */
-  fsWrite: number
-  /** IPC messages sent (always 0 on Linux). */
-  ipcSent: number
-  /** IPC messages received (always 0 on Linux). */
-  ipcReceived: number
-  /** Signals received (always 0 on Linux). */
-  signalsCount: number
-  /** Voluntary context switches. */
-  voluntaryContextSwitches: number
-  /** Involuntary context switches. */
-  involuntaryContextSwitches: number
-}
+export declare const REAP_GRACE_MS: number

@@ -837,3 +837,6 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativePidFd = nativeBinding.NativePidFd
 module.exports.Poller = nativeBinding.Poller
+module.exports.EXIT_RECORD_LEN = nativeBinding.EXIT_RECORD_LEN
+module.exports.ExitState = nativeBinding.ExitState
+module.exports.REAP_GRACE_MS = nativeBinding.REAP_GRACE_MS

@@ -1,6 +1,7 @@
 // Loads the native addon for this platform through the loader napi-rs
 // generates (binding.js), or fails with one error that says what is supported.
 import type * as Native from '../binding'
+import { loadError } from './errors'
 
 /** The platforms with a prebuilt package: `pidset-<platform>`. */
 export const SUPPORTED_PLATFORMS = ['linux-x64-gnu', 'linux-arm64-gnu'] as const
@@ -22,7 +23,7 @@ function load(): typeof Native {
     const message = supported
       ? `pidset could not load its native binary for ${platform}: is the optional dependency pidset-${platform} installed? (npm installs it unless optional dependencies are omitted)`
       : `pidset does not support ${platform}: it runs on Linux with glibc, on x64 and arm64 (${SUPPORTED_PLATFORMS.join(', ')})`
-    throw Object.assign(new Error(message, { cause }), { code: supported ? 'ERR_PIDSET_BINARY_MISSING' : 'ERR_PIDSET_UNSUPPORTED_PLATFORM' })
+    throw loadError(message, cause, supported)
   }
 }
 
@@ -31,3 +32,5 @@ export const NativePidFd = native.NativePidFd
 export type NativePidFd = Native.NativePidFd
 export const Poller = native.Poller
 export type Poller = Native.Poller
+export const EXIT_RECORD_LEN = native.EXIT_RECORD_LEN
+export const REAP_GRACE_MS = native.REAP_GRACE_MS

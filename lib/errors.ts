@@ -1,6 +1,32 @@
-// Every error pidset throws or rejects with is built here, in Node's shapes.
+// Every error pidset throws or rejects with is built here, in Node's shapes,
+// and every code it can carry is declared here once (ERROR_CODES).
 import { getSystemErrorMap, getSystemErrorName, inspect } from 'node:util'
 import { constants } from 'node:os'
+
+/**
+ * The codes of pidset's own errors (system errors carry the errno name
+ * instead: 'ESRCH', 'EPERM', 'EBADF', 'ETIMEDOUT'...).
+ */
+export const ERROR_CODES = {
+  /** An argument of the wrong type. */
+  INVALID_ARG_TYPE: 'ERR_INVALID_ARG_TYPE',
+  /** A number outside its range. */
+  OUT_OF_RANGE: 'ERR_OUT_OF_RANGE',
+  /** A signal name or number that does not exist. */
+  UNKNOWN_SIGNAL: 'ERR_UNKNOWN_SIGNAL',
+  /** `new PidFd()`: handles come from `PidFd.open()`. */
+  ILLEGAL_CONSTRUCTOR: 'ERR_ILLEGAL_CONSTRUCTOR',
+  /** An aborted wait (AbortError, as Node's own). */
+  ABORT: 'ABORT_ERR',
+  /** `waitAny()` on an empty PidSet. */
+  PIDSET_EMPTY: 'ERR_PIDSET_EMPTY',
+  /** The platform has no prebuilt binary. */
+  UNSUPPORTED_PLATFORM: 'ERR_PIDSET_UNSUPPORTED_PLATFORM',
+  /** The platform is supported but its binary package is missing. */
+  BINARY_MISSING: 'ERR_PIDSET_BINARY_MISSING',
+  /** A Node-API call failed inside the addon (a bug or an exhausted runtime). */
+  NAPI: 'ERR_PIDSET_NAPI',
+} as const
 
 /** Fields of a system error, as on Node's own (`err.code === 'ESRCH'`...). */
 export interface PidsetSystemError extends Error {
@@ -34,24 +60,36 @@ export function systemError(errno: number, syscall: string | undefined, pid: num
   return err
 }
 
-const SYSCALL_ERROR = 'PIDSET_SYSCALL'
+/** A failure as the binding hands it over (crates/pidset-node/src/error.rs). */
+interface NativeFailure {
+  errno?: unknown
+  syscall?: unknown
+  pid?: unknown
+  napiCall?: unknown
+  napiStatus?: unknown
+}
 
 /**
- * Turns an error thrown by the binding into what users see. Failed system
- * calls arrive as code PIDSET_SYSCALL with the message "<syscall> <errno>"
- * (crates/pidset-node/src/error.rs); anything else passes through.
+ * Turns a failure from the binding into what users see: a system error for
+ * a failed system call (named with Node's own errno tables), an
+ * ERR_PIDSET_NAPI error for a failed Node-API call. Anything else (an
+ * argument napi-rs itself refused) passes through.
  */
-export function fromNative(err: unknown, pid: number): unknown {
-  const e = err as { code?: unknown; message?: unknown }
-  if (e?.code !== SYSCALL_ERROR || typeof e.message !== 'string') return err
-  const [syscall, errnoText] = e.message.split(' ')
-  const errno = Number(errnoText)
-  const detail = errno === constants.errno.ENOSYS ? `${syscall} is not supported by this kernel; pidset needs Linux 5.3 or newer` : undefined
-  return systemError(errno, syscall, pid, detail)
+export function fromNative(err: unknown, pid?: number): unknown {
+  const e = err as NativeFailure | null
+  if (e && typeof e.errno === 'number' && typeof e.syscall === 'string') {
+    const errno = e.errno
+    const detail = errno === constants.errno.ENOSYS ? `${e.syscall} is not supported by this kernel; pidset needs Linux 5.3 or newer` : undefined
+    return systemError(errno, e.syscall, typeof e.pid === 'number' ? e.pid : pid, detail)
+  }
+  if (e && typeof e.napiCall === 'string') {
+    return coded(new Error(`pidset: ${e.napiCall} failed with Node-API status ${String(e.napiStatus)}`, { cause: err }), ERROR_CODES.NAPI)
+  }
+  return err
 }
 
 /** Calls the binding, converting its errors with {@link fromNative}. */
-export function native<T>(pid: number, call: () => T): T {
+export function native<T>(pid: number | undefined, call: () => T): T {
   try {
     return call()
   } catch (err) {
@@ -78,12 +116,27 @@ function coded<E extends Error>(err: E, code: string): CodedError<E> {
 
 /** `waitAny()` on a set with no members. */
 export function emptySetError(): CodedError {
-  return coded(new Error('The PidSet is empty: there is nothing to wait for'), 'ERR_PIDSET_EMPTY')
+  return coded(new Error('The PidSet is empty: there is nothing to wait for'), ERROR_CODES.PIDSET_EMPTY)
+}
+
+/** Whether `err` is the error of {@link emptySetError}. */
+export function isEmptySetError(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === ERROR_CODES.PIDSET_EMPTY
+}
+
+/** `new PidFd()` from outside: TypeError, as Node's own classes throw it. */
+export function illegalConstructor(): CodedError<TypeError> {
+  return coded(new TypeError('Illegal constructor: use PidFd.open(pid)'), ERROR_CODES.ILLEGAL_CONSTRUCTOR)
+}
+
+/** A platform without a binary, or a binary package that did not install. */
+export function loadError(message: string, cause: unknown, supported: boolean): CodedError {
+  return coded(new Error(message, { cause }), supported ? ERROR_CODES.BINARY_MISSING : ERROR_CODES.UNSUPPORTED_PLATFORM)
 }
 
 /** Rejection of an aborted wait, like Node's own AbortError. */
 export class AbortError extends Error {
-  readonly code = 'ABORT_ERR'
+  readonly code = ERROR_CODES.ABORT
   constructor(cause: unknown) {
     super('The operation was aborted', { cause })
     this.name = 'AbortError'
@@ -99,15 +152,15 @@ function describeReceived(value: unknown): string {
 
 /** TypeError ERR_INVALID_ARG_TYPE, worded as Node words it. */
 export function invalidArgType(name: string, expected: string, value: unknown): CodedError<TypeError> {
-  return coded(new TypeError(`The "${name}" argument must be ${expected}. ${describeReceived(value)}`), 'ERR_INVALID_ARG_TYPE')
+  return coded(new TypeError(`The "${name}" argument must be ${expected}. ${describeReceived(value)}`), ERROR_CODES.INVALID_ARG_TYPE)
 }
 
 /** RangeError ERR_OUT_OF_RANGE, worded as Node words it. */
 export function outOfRange(name: string, range: string, value: unknown): CodedError<RangeError> {
-  return coded(new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${inspect(value)}`), 'ERR_OUT_OF_RANGE')
+  return coded(new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${inspect(value)}`), ERROR_CODES.OUT_OF_RANGE)
 }
 
 /** TypeError ERR_UNKNOWN_SIGNAL, as process.kill() throws it. */
 export function unknownSignal(signal: unknown): CodedError<TypeError> {
-  return coded(new TypeError(`Unknown signal: ${String(signal)}`), 'ERR_UNKNOWN_SIGNAL')
+  return coded(new TypeError(`Unknown signal: ${String(signal)}`), ERROR_CODES.UNKNOWN_SIGNAL)
 }

@@ -1,12 +1,43 @@
-// The public shape of an exit, built from what the binding reports.
-import type { NativeExitInfo, NativeResourceUsage } from '../binding'
-import { signalName } from './signals'
+// The public shape of an exit.
 
 /**
  * Resources a process used: the fields of `process.resourceUsage()`, with
- * the same meaning (declared, with each field documented, in binding.d.ts).
+ * the same meaning. Times are in microseconds, sizes in KiB.
  */
-export type ResourceUsage = NativeResourceUsage
+export interface ResourceUsage {
+  /** User CPU time, in microseconds. */
+  userCPUTime: number
+  /** System CPU time, in microseconds. */
+  systemCPUTime: number
+  /** Peak resident set size, in KiB. */
+  maxRSS: number
+  /** Integral shared memory size (always 0 on Linux). */
+  sharedMemorySize: number
+  /** Integral unshared data size (always 0 on Linux). */
+  unsharedDataSize: number
+  /** Integral unshared stack size (always 0 on Linux). */
+  unsharedStackSize: number
+  /** Page faults served without I/O. */
+  minorPageFault: number
+  /** Page faults that needed I/O. */
+  majorPageFault: number
+  /** Swaps (always 0 on Linux). */
+  swappedOut: number
+  /** Blocks read from file systems. */
+  fsRead: number
+  /** Blocks written to file systems. */
+  fsWrite: number
+  /** IPC messages sent (always 0 on Linux). */
+  ipcSent: number
+  /** IPC messages received (always 0 on Linux). */
+  ipcReceived: number
+  /** Signals received (always 0 on Linux). */
+  signalsCount: number
+  /** Voluntary context switches. */
+  voluntaryContextSwitches: number
+  /** Involuntary context switches. */
+  involuntaryContextSwitches: number
+}
 
 /** How a process ended. Objects are frozen: every waiter gets the same one. */
 export interface ExitInfo {
@@ -18,16 +49,6 @@ export interface ExitInfo {
   readonly signal: string | null
   /** What it used (our own children only); null when unknown. */
   readonly rusage: Readonly<ResourceUsage> | null
-}
-
-/** The public ExitInfo for the binding's report. */
-export function toExitInfo(info: NativeExitInfo): ExitInfo {
-  return Object.freeze({
-    pid: info.pid,
-    exitCode: info.exitCode ?? null,
-    signal: info.signal == null ? null : signalName(info.signal),
-    rusage: info.rusage ? Object.freeze(info.rusage) : null,
-  })
 }
 
 /** Whether the exit's cause is known, so the report can never improve. */

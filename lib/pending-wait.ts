@@ -14,7 +14,9 @@ export class PendingWait<T> {
   #settled = false
 
   /**
-   * @param options validated wait options (the signal is not aborted yet)
+   * Throws, having started nothing, if the signal's `addEventListener` does.
+   * @param options validated wait options (the signal is not aborted yet);
+   *   a `timeout` of 0 means none, as in child_process
    * @param keepAlive whether the timeout timer keeps the loop alive
    * @param onTimeout the error to reject with when the timeout elapses
    * @param onSettled called once, first thing when it settles
@@ -25,13 +27,13 @@ export class PendingWait<T> {
       this.#reject = reject
     })
     this.#onSettled = onSettled
-    if (options.timeout !== undefined) {
+    if (options.signal) {
+      options.signal.addEventListener('abort', this.#onAbort, { once: true })
+      this.#signal = options.signal
+    }
+    if (options.timeout) {
       this.#timer = setTimeout(() => this.reject(onTimeout()), options.timeout)
       if (!keepAlive) this.#timer.unref()
-    }
-    if (options.signal) {
-      this.#signal = options.signal
-      this.#signal.addEventListener('abort', this.#onAbort, { once: true })
     }
   }
 
@@ -53,7 +55,16 @@ export class PendingWait<T> {
     if (this.#settled) return false
     this.#settled = true
     clearTimeout(this.#timer)
-    this.#signal?.removeEventListener('abort', this.#onAbort)
+    if (this.#signal) {
+      try {
+        this.#signal.removeEventListener('abort', this.#onAbort)
+      } catch (err) {
+        // A signal whose removeEventListener throws must not stop this wait
+        // (or the others in its batch) from settling. The listener left
+        // behind is harmless: this wait is settled. Say so, without throwing.
+        process.emitWarning(`pidset: AbortSignal.removeEventListener threw: ${String(err)}`, 'PidsetWarning')
+      }
+    }
     this.#onSettled(this)
     return true
   }

@@ -1,16 +1,28 @@
 // PidFd: the public handle to one process.
-import { NativePidFd } from './binding'
-import { AbortError, closedError, native, timeoutError } from './errors'
-import { unwatch, watch } from './event-loop'
-import { isComplete, toExitInfo, type ExitInfo } from './exit-info'
+import { ExitState } from '../binding'
+import { NativePidFd, REAP_GRACE_MS } from './binding'
+import { AbortError, closedError, illegalConstructor, native, timeoutError } from './errors'
+import { unwatch, watch, type ExitTarget } from './event-loop'
+import { isComplete, type ExitInfo } from './exit-info'
+import { decodeExit, scratch } from './exit-record'
 import { disposeSymbol } from './dispose'
 import { toSignalNumber } from './signals'
 import { validatePid, validateWaitOptions, type WaitOptions } from './validate'
 import { Waiters } from './waiters'
 
-/** Told of a member's exit or close; how a PidSet follows its members. */
+/**
+ * How a PidSet follows a member. A PidFd tells every observer of its exit
+ * (or failure) before it lets any of them serve its waits, so that one set
+ * reporting the member (and closing it) cannot hide the exit from another.
+ */
 export interface MemberObserver {
-  onMemberExit(member: PidFd, info: ExitInfo): void
+  /** Queue the member's exit; do not settle waits yet. */
+  queueExit(member: PidFd, info: ExitInfo): void
+  /** Queue the failure to read the member's exit; do not settle waits yet. */
+  queueFailure(member: PidFd, err: unknown): void
+  /** Settle what can be settled. */
+  serve(): void
+  /** The member was closed. */
   onMemberClose(member: PidFd): void
 }
 
@@ -18,6 +30,10 @@ export interface MemberObserver {
 export const kObserve = Symbol('pidset.observe')
 /** Internal: the counterpart of {@link kObserve}. */
 export const kUnobserve = Symbol('pidset.unobserve')
+/** Internal: watch again after a reported failure. */
+export const kRetry = Symbol('pidset.retry')
+/** Only PidFd.open() (and later spawn) may construct a PidFd. */
+const kCreate = Symbol('pidset.create')
 
 /**
  * A race-free handle to one process (a Linux pidfd).
@@ -30,17 +46,33 @@ export class PidFd {
   /** The process ID the handle was opened for. */
   readonly pid: number
   #native: NativePidFd | null
-  /** The exit, once known completely; it never changes after that. */
+  /** The exit given to waiters and sets; set once, when it is delivered. */
+  #delivered: ExitInfo | null = null
+  /** A complete exit, once seen: it never changes, so everyone gets this one. */
   #exit: ExitInfo | null = null
-  /** Whether the exit was seen: nothing more to watch for. */
+  /** Whether the exit was seen (for isRunning()). */
   #exited = false
   #watched = false
+  /** The last watch ended in a failure, reported to its waiters: not re-armed until asked. */
+  #failed = false
+  /** Somebody else's process, exited, waiting for its reap (see REAP_GRACE_MS). */
+  #reapTimer: NodeJS.Timeout | undefined
+  #exitBeforeReap: ExitInfo | null = null
   #waits = new Waiters<ExitInfo>()
   #observers = new Set<MemberObserver>()
+  /** What the event loop reports to. */
+  #target: ExitTarget
 
-  private constructor(pid: number, handle: NativePidFd) {
+  /** @throws {TypeError} `ERR_ILLEGAL_CONSTRUCTOR`: use {@link PidFd.open}. */
+  private constructor(token: unknown, pid?: number, handle?: NativePidFd) {
+    if (token !== kCreate || pid === undefined || handle === undefined) throw illegalConstructor()
     this.pid = pid
     this.#native = handle
+    this.#target = {
+      pid,
+      onExit: (info, final) => this.#onExit(info, final),
+      onExitFailed: (err) => this.#onExitFailed(err),
+    }
   }
 
   /**
@@ -50,7 +82,7 @@ export class PidFd {
    */
   static open(pid: number): PidFd {
     validatePid(pid)
-    return new PidFd(pid, native(pid, () => NativePidFd.open(pid)))
+    return new PidFd(kCreate, pid, native(pid, () => NativePidFd.open(pid)))
   }
 
   /** The raw descriptor, for use with other APIs; -1 once closed. */
@@ -67,27 +99,31 @@ export class PidFd {
    * Waits for the process to exit, without polling and without reaping it:
    * a child spawned by `child_process` still gets its own `'exit'` event.
    * Several waits settle with the same (frozen) ExitInfo; a wait on a process
-   * that has already exited settles at once.
+   * that has already exited settles at once. For somebody else's process on
+   * Linux 6.15+, it settles when the parent reaps it (so that the exit
+   * status is known), or 100 ms after the exit if the parent does not.
    *
-   * Rejects with code `'ETIMEDOUT'` after `options.timeout` ms, with an
-   * `AbortError` when `options.signal` aborts (neither closes the handle),
-   * and with code `'EBADF'` if the handle is or gets closed.
+   * Rejects with code `'ETIMEDOUT'` after `options.timeout` ms (0: never),
+   * with an `AbortError` when `options.signal` aborts (neither closes the
+   * handle), with code `'EBADF'` if the handle is or gets closed, and with
+   * the system error if the kernel fails to tell.
    */
   wait(options?: WaitOptions): Promise<ExitInfo> {
     try {
       const opts = validateWaitOptions(options)
       if (opts.signal?.aborted) throw new AbortError(opts.signal.reason)
-      const done = this.tryWait()
+      const done = this.#delivered ?? this.#finalExit()
       if (done) return Promise.resolve(done)
-      const wait = this.#waits.add(opts, () => timeoutError(opts.timeout ?? 0, this.pid), () => this.#sync())
+      this.#failed = false
+      // Watch before any wait exists, so that a failure (EMFILE, ENOSPC)
+      // leaves nothing behind that could fire or hold the loop later.
+      this.#arm()
       try {
-        this.#sync()
+        return this.#waits.add(opts, () => timeoutError(opts.timeout ?? 0, this.pid), () => this.#sync()).promise
       } catch (err) {
-        // Not watched, so it could never settle: settle it now, which also
-        // stops it holding the event loop open.
-        wait.reject(err)
+        this.#sync()
+        throw err
       }
-      return wait.promise
     } catch (err) {
       return Promise.reject(err)
     }
@@ -95,17 +131,13 @@ export class PidFd {
 
   /**
    * The exit if the process has exited, or null while it runs. Never blocks.
+   * For somebody else's process not yet reaped by its parent, the status is
+   * not known yet (`exitCode` and `signal` null); a later call may know it.
    * @throws {Error} code `'EBADF'` once closed.
    */
   tryWait(): ExitInfo | null {
     if (this.#exit) return this.#exit
-    const handle = this.#handle()
-    const report = native(this.pid, () => handle.exitInfo())
-    if (!report) return null
-    const info = toExitInfo(report)
-    this.#exited = true
-    if (isComplete(info)) this.#exit = info
-    return info
+    return this.#read()?.info ?? null
   }
 
   /**
@@ -133,19 +165,22 @@ export class PidFd {
 
   /**
    * Closes the handle; idempotent. Pending waits reject with code `'EBADF'`,
-   * and the handle leaves any PidSet it is in.
+   * and the handle leaves any PidSet it is in (unless that set has already
+   * seen it exit, in which case the set still reports it).
    */
   close(): void {
     const handle = this.#native
     if (!handle) return
     if (this.#watched) unwatch(handle)
     this.#watched = false
+    this.#clearReapTimer()
     this.#native = null
     handle.close()
     // Built only when someone waits: closing is on the hot path of PidSet.
     if (this.#waits.size > 0) this.#waits.rejectAll(closedError('PidFd', this.pid))
-    for (const observer of [...this.#observers]) observer.onMemberClose(this)
+    const observers = [...this.#observers]
     this.#observers.clear()
+    for (const observer of observers) observer.onMemberClose(this)
   }
 
   /** Same as {@link close}, for `using`. */
@@ -165,14 +200,23 @@ export class PidFd {
     return this
   }
 
-  /** @internal */
+  /** @internal Follows this handle's exit; throws if it cannot be watched. */
   [kObserve](observer: MemberObserver): void {
     this.#handle()
     this.#observers.add(observer)
-    // An exit already seen will not be reported again: tell the newcomer now.
-    const info = this.#exited ? this.tryWait() : null
-    if (info) observer.onMemberExit(this, info)
-    else this.#sync()
+    if (this.#delivered) {
+      // Delivered before: it will not be again, so tell the newcomer now.
+      observer.queueExit(this, this.#delivered)
+      observer.serve()
+      return
+    }
+    this.#failed = false
+    try {
+      this.#sync()
+    } catch (err) {
+      this.#observers.delete(observer)
+      throw err
+    }
   }
 
   /** @internal */
@@ -181,34 +225,101 @@ export class PidFd {
     this.#sync()
   }
 
-  /** @internal Called by the event loop when the pidfd became readable. */
-  onExitReady(): void {
-    this.#watched = false
-    if (!this.#native) return
-    let info: ExitInfo | null
-    try {
-      info = this.tryWait()
-    } catch (err) {
-      this.#waits.rejectAll(err)
-      return
-    }
-    // Readable but not exited would be spurious readiness; the kernel does
-    // not do that for pidfds, but if it did, watching again is the answer.
-    if (info) {
-      this.#waits.resolveAll(info)
-      for (const observer of [...this.#observers]) observer.onMemberExit(this, info)
-    }
+  /** @internal Watches again after a failure was reported; throws if it cannot. */
+  [kRetry](): void {
+    if (!this.#failed || !this.#native) return
+    this.#failed = false
     this.#sync()
   }
 
-  /** Watches the pidfd exactly while someone waits for an exit not yet seen. */
-  #sync(): void {
-    const want = this.#native !== null && !this.#exited && (this.#waits.size > 0 || this.#observers.size > 0)
-    if (want === this.#watched || !this.#native) return
+  /** What the kernel says of the exit now; null while running. */
+  #read(): { info: ExitInfo; final: boolean } | null {
+    const handle = this.#handle()
+    const state = native(this.pid, () => handle.readExit(scratch))
+    if (state === ExitState.Running) return null
+    this.#exited = true
+    const info = decodeExit(scratch, 0, this.pid)
+    const final = state === ExitState.Exited
+    if (final && isComplete(info)) this.#exit = info
+    return { info: this.#exit ?? info, final }
+  }
+
+  /** The exit, if it has happened and nothing more will be learned of it. */
+  #finalExit(): ExitInfo | null {
+    if (this.#exit) return this.#exit
+    const read = this.#read()
+    return read?.final ? read.info : null
+  }
+
+  #onExit(info: ExitInfo, final: boolean): void {
+    this.#exited = true
+    if (final) {
+      this.#watched = false
+      this.#deliver(this.#exit ?? info)
+      return
+    }
+    // Still watched, for the reap; bounded by the grace period.
+    this.#exitBeforeReap = info
+    this.#reapTimer ??= setTimeout(() => this.#onReapGraceOver(), REAP_GRACE_MS).unref()
+  }
+
+  #onReapGraceOver(): void {
+    this.#reapTimer = undefined
     const handle = this.#native
-    if (want) native(this.pid, () => watch(handle, this))
-    else unwatch(handle)
-    this.#watched = want
+    const info = this.#exitBeforeReap
+    if (!handle || !info || this.#delivered) return
+    // Its parent has not reaped it: report the exit without its status.
+    unwatch(handle)
+    this.#watched = false
+    this.#deliver(info)
+  }
+
+  #onExitFailed(err: unknown): void {
+    this.#watched = false
+    this.#failed = true
+    this.#clearReapTimer()
+    this.#waits.rejectAll(err)
+    const observers = [...this.#observers]
+    for (const observer of observers) observer.queueFailure(this, err)
+    for (const observer of observers) observer.serve()
+  }
+
+  /** Tells every waiter and observer, once, how the process ended. */
+  #deliver(info: ExitInfo): void {
+    this.#clearReapTimer()
+    this.#delivered = info
+    if (isComplete(info)) this.#exit = info
+    this.#waits.resolveAll(info)
+    const observers = [...this.#observers]
+    for (const observer of observers) observer.queueExit(this, info)
+    for (const observer of observers) observer.serve()
+  }
+
+  /** Watches the pidfd (if it is not already and its exit is not delivered). */
+  #arm(): void {
+    const handle = this.#native
+    if (this.#watched || !handle || this.#delivered) return
+    watch(handle, this.#target)
+    this.#watched = true
+  }
+
+  /** Watches the pidfd exactly while someone waits for an exit not yet delivered. */
+  #sync(): void {
+    const want = this.#native !== null && this.#delivered === null && !this.#failed && (this.#waits.size > 0 || this.#observers.size > 0)
+    if (want === this.#watched) return
+    if (want) {
+      this.#arm()
+    } else if (this.#native) {
+      unwatch(this.#native)
+      this.#watched = false
+      this.#clearReapTimer()
+    }
+  }
+
+  #clearReapTimer(): void {
+    clearTimeout(this.#reapTimer)
+    this.#reapTimer = undefined
+    this.#exitBeforeReap = null
   }
 
   #handle(): NativePidFd {

@@ -1,8 +1,8 @@
 // PidSet: many processes watched at once, reported as they exit.
-import { closedError, emptySetError, invalidArgType, AbortError, timeoutError } from './errors'
+import { closedError, emptySetError, invalidArgType, isEmptySetError, AbortError, timeoutError } from './errors'
 import type { ExitInfo } from './exit-info'
 import { disposeSymbol } from './dispose'
-import { kObserve, kUnobserve, PidFd, type MemberObserver } from './pid-fd'
+import { kObserve, kRetry, kUnobserve, PidFd, type MemberObserver } from './pid-fd'
 import type { PendingWait } from './pending-wait'
 import { validatePid, validateWaitOptions, type WaitOptions } from './validate'
 import { Waiters } from './waiters'
@@ -12,6 +12,9 @@ interface Member {
   /** Whether the set opened it (from a number), and so closes it. */
   owned: boolean
 }
+
+/** A member's exit, or the failure to read it, waiting to be reported. */
+type Queued = { pidfd: PidFd; failed: false; info: ExitInfo } | { pidfd: PidFd; failed: true; error: unknown }
 
 /** A pending waitAny() or waitAll(), served in the order they were made. */
 interface Consumer {
@@ -25,23 +28,26 @@ interface Consumer {
  *
  * Members are keyed by PID. A member leaves the set when it is reported (by
  * `waitAny()`, `waitAll()` or iteration) or deleted; the set closes the
- * PidFds it opened itself (those added as numbers) when they leave.
+ * PidFds it opened itself (those added as numbers) when they leave. A PidFd
+ * may be in several sets: each reports its exit.
  */
 export class PidSet implements Iterable<PidFd>, AsyncIterable<ExitInfo> {
   #members = new Map<number, Member>()
-  /** Members seen to exit and not yet reported, in exit order. */
-  #exited: Array<{ pidfd: PidFd; info: ExitInfo }> = []
+  /** Exits (and failures) not yet reported, in the order they happened. */
+  #queue: Queued[] = []
+  /** The members in {@link #queue}, for O(1) lookups. */
+  #queued = new Set<PidFd>()
+  #failures = 0
   #consumers: Consumer[] = []
   #waits = new Waiters<ExitInfo | ExitInfo[]>()
   #closed = false
   #observer: MemberObserver = {
-    onMemberExit: (pidfd, info) => {
-      if (this.#members.get(pidfd.pid)?.pidfd !== pidfd) return
-      this.#exited.push({ pidfd, info })
-      this.#serve()
-    },
+    queueExit: (pidfd, info) => this.#enqueue({ pidfd, failed: false, info }),
+    queueFailure: (pidfd, error) => this.#enqueue({ pidfd, failed: true, error }),
+    serve: () => this.#serve(),
     onMemberClose: (pidfd) => {
-      this.#remove(pidfd.pid, pidfd)
+      // An exit seen while it was a member is still reported.
+      if (!this.#queued.has(pidfd)) this.#remove(pidfd.pid, pidfd)
     },
   }
 
@@ -65,7 +71,7 @@ export class PidSet implements Iterable<PidFd>, AsyncIterable<ExitInfo> {
    * Adds a member and returns its PidFd. A number is opened (and owned) by
    * the set; a PidFd stays the caller's. If the set already has that PID,
    * the existing member is returned.
-   * @throws {Error} code `'ESRCH'` if the PID does not exist, `'EBADF'` if the set or the PidFd is closed.
+   * @throws {Error} code `'ESRCH'` if the PID does not exist, `'EBADF'` if the set or the PidFd is closed, `'EMFILE'`/`'ENOSPC'` if it cannot be watched.
    */
   add(member: number | PidFd): PidFd {
     this.#open()
@@ -115,7 +121,9 @@ export class PidSet implements Iterable<PidFd>, AsyncIterable<ExitInfo> {
    * Waits for the first member to exit; it leaves the set.
    * Rejects with code `'ERR_PIDSET_EMPTY'` if the set is (or becomes)
    * empty, `'ETIMEDOUT'` or an AbortError as `options` say (nothing leaves
-   * the set then), and `'EBADF'` if the set is or gets closed.
+   * the set then), `'EBADF'` if the set is or gets closed, and with the
+   * system error (naming the member's `pid`) if the kernel fails to tell of
+   * a member's exit; that member stays and is watched again.
    */
   waitAny(options?: WaitOptions): Promise<ExitInfo> {
     return this.#consume('any', options) as Promise<ExitInfo>
@@ -124,15 +132,24 @@ export class PidSet implements Iterable<PidFd>, AsyncIterable<ExitInfo> {
   /**
    * Waits for every member to exit; all leave the set. Resolves with their
    * exits in the order they happened; `[]` for an empty set. Members added
-   * while it waits are waited for too.
+   * while it waits are waited for too. Rejects as `waitAny()` does.
    */
   waitAll(options?: WaitOptions): Promise<ExitInfo[]> {
     return this.#consume('all', options) as Promise<ExitInfo[]>
   }
 
-  /** Each member's exit as it happens; ends when the set is empty. */
+  /** Each member's exit as it happens; ends when the set is (or becomes) empty. */
   async *[Symbol.asyncIterator](): AsyncIterator<ExitInfo> {
-    while (this.#members.size > 0) yield await this.waitAny()
+    while (this.#members.size > 0) {
+      let info: ExitInfo
+      try {
+        info = await this.waitAny()
+      } catch (err) {
+        if (isEmptySetError(err)) return
+        throw err
+      }
+      yield info
+    }
   }
 
   /**
@@ -143,7 +160,9 @@ export class PidSet implements Iterable<PidFd>, AsyncIterable<ExitInfo> {
     if (this.#closed) return
     this.#closed = true
     this.#waits.rejectAll(closedError('PidSet'))
-    this.#exited = []
+    this.#queue = []
+    this.#queued.clear()
+    this.#failures = 0
     for (const pid of [...this.#members.keys()]) this.#detach(pid)
   }
 
@@ -187,31 +206,72 @@ export class PidSet implements Iterable<PidFd>, AsyncIterable<ExitInfo> {
     }
   }
 
+  #enqueue(entry: Queued): void {
+    const member = this.#members.get(entry.pidfd.pid)
+    if (member?.pidfd !== entry.pidfd || this.#queued.has(entry.pidfd)) return
+    this.#queue.push(entry)
+    this.#queued.add(entry.pidfd)
+    if (entry.failed) this.#failures++
+  }
+
   /** Settles whatever pending waits can be settled, first come first served. */
   #serve(): void {
     for (;;) {
       const consumer = this.#consumers[0]
       if (!consumer) return
       if (consumer.kind === 'any') {
-        if (this.#exited.length > 0) consumer.wait.resolve(this.#report(1)[0])
-        else if (this.#members.size === 0) consumer.wait.reject(emptySetError())
-        else return
-      } else if (this.#exited.length === this.#members.size) {
-        consumer.wait.resolve(this.#report(this.#exited.length))
+        const entry = this.#queue[0]
+        if (entry) {
+          this.#take(0)
+          if (entry.failed) consumer.wait.reject(this.#retry(entry))
+          else consumer.wait.resolve(entry.info)
+        } else if (this.#members.size === 0) {
+          consumer.wait.reject(emptySetError())
+        } else {
+          return
+        }
+      } else if (this.#failures > 0) {
+        const index = this.#queue.findIndex((e) => e.failed)
+        const entry = this.#queue[index]
+        this.#take(index)
+        if (entry.failed) consumer.wait.reject(this.#retry(entry))
+      } else if (this.#queue.length === this.#members.size) {
+        consumer.wait.resolve(this.#takeAll())
       } else {
         return
       }
     }
   }
 
-  /** Takes the first `count` exits off the queue; their members leave. */
-  #report(count: number): ExitInfo[] {
-    // Taken off the queue in one splice, so that detaching each member need
-    // not search the queue: waitAll() over N members stays O(N).
-    return this.#exited.splice(0, count).map(({ pidfd, info }) => {
-      this.#detach(pidfd.pid, pidfd)
-      return info
+  /** Takes entry `index` off the queue; a reported exit's member leaves. */
+  #take(index: number): void {
+    const [entry] = this.#queue.splice(index, 1)
+    this.#queued.delete(entry.pidfd)
+    if (entry.failed) this.#failures--
+    else this.#detach(entry.pidfd.pid, entry.pidfd)
+  }
+
+  /** Takes every exit off the queue (there are no failures); all members leave. */
+  #takeAll(): ExitInfo[] {
+    // Taken off the queue in one go, so that detaching each member need not
+    // search the queue: waitAll() over N members stays O(N).
+    const entries = this.#queue
+    this.#queue = []
+    this.#queued.clear()
+    return entries.map((entry) => {
+      this.#detach(entry.pidfd.pid, entry.pidfd)
+      return entry.failed ? (undefined as never) : entry.info
     })
+  }
+
+  /** A failed member stays, watched again; returns the failure to report. */
+  #retry(entry: Queued & { failed: true }): unknown {
+    try {
+      entry.pidfd[kRetry]()
+    } catch (err) {
+      this.#enqueue({ pidfd: entry.pidfd, failed: true, error: err })
+    }
+    return entry.error
   }
 
   /** Removes member `pid` (if it is `only`, when given); true if removed. */
@@ -227,8 +287,11 @@ export class PidSet implements Iterable<PidFd>, AsyncIterable<ExitInfo> {
     const member = this.#members.get(pid)
     if (!member || (only && member.pidfd !== only)) return false
     this.#members.delete(pid)
-    const queued = this.#exited.findIndex((e) => e.pidfd === member.pidfd)
-    if (queued >= 0) this.#exited.splice(queued, 1)
+    if (this.#queued.delete(member.pidfd)) {
+      const index = this.#queue.findIndex((e) => e.pidfd === member.pidfd)
+      if (this.#queue[index].failed) this.#failures--
+      this.#queue.splice(index, 1)
+    }
     member.pidfd[kUnobserve](this.#observer)
     if (member.owned) member.pidfd.close()
     return true

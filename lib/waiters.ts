@@ -12,15 +12,27 @@ export class Waiters<T> {
   #keepAlive = true
   #holding = false
 
-  /** Starts a wait; `onSettled` runs when it settles, however it does. */
+  /**
+   * Starts a wait; `onSettled` runs when it settles, however it does.
+   * Throws, having started nothing, if the wait cannot be set up.
+   */
   add(options: WaitOptions, onTimeout: () => Error, onSettled?: (wait: PendingWait<T>) => void): PendingWait<T> {
-    const wait = new PendingWait<T>(options, this.#keepAlive, onTimeout, (settled) => {
-      this.#waits.delete(settled)
-      this.#sync()
-      onSettled?.(settled)
-    })
+    // Take the event-loop hold first: it is what can fail (the poller cannot
+    // be created), and nothing that could fire later exists yet.
+    const wasEmpty = this.#waits.size === 0
+    if (wasEmpty) this.#sync(true)
+    let wait: PendingWait<T>
+    try {
+      wait = new PendingWait<T>(options, this.#keepAlive, onTimeout, (settled) => {
+        this.#waits.delete(settled)
+        this.#sync(this.#waits.size > 0)
+        onSettled?.(settled)
+      })
+    } catch (err) {
+      if (wasEmpty) this.#sync(false)
+      throw err
+    }
     this.#waits.add(wait)
-    this.#sync()
     return wait
   }
 
@@ -42,14 +54,15 @@ export class Waiters<T> {
   setKeepAlive(keepAlive: boolean): void {
     this.#keepAlive = keepAlive
     for (const wait of this.#waits) wait.setKeepAlive(keepAlive)
-    this.#sync()
+    this.#sync(this.#waits.size > 0)
   }
 
-  #sync(): void {
-    const want = this.#keepAlive && this.#waits.size > 0
+  /** Holds the event loop exactly while `pending` and ref'd. */
+  #sync(pending: boolean): void {
+    const want = this.#keepAlive && pending
     if (want === this.#holding) return
-    this.#holding = want
     if (want) hold()
     else release()
+    this.#holding = want
   }
 }

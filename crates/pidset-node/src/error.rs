@@ -1,29 +1,51 @@
-//! Errors thrown to JavaScript. System-call failures use one internal
-//! contract with `lib/errors.ts` (`fromNative`): `code` is [`SYSCALL_ERROR`]
-//! and the message is `"<syscall> <errno>"`. The TypeScript side turns that
-//! into a Node-style `SystemError` named with Node's own errno tables, so the
-//! names and messages match Node's exactly and live in one place.
+//! Failures handed to JavaScript as data. A failed system call becomes a
+//! JavaScript `Error` carrying `errno` (positive), `syscall` and `pid`;
+//! a failed Node-API call carries `napiCall` and `napiStatus` instead.
+//! `lib/errors.ts` (`fromNative`) turns both into what users see, with every
+//! error code declared there, once; nothing here parses or builds messages
+//! that TypeScript reads.
 
-/// The `code` of every error thrown for a failed system call.
-pub const SYSCALL_ERROR: &str = "PIDSET_SYSCALL";
+use napi::bindgen_prelude::*;
 
-/// What binding methods return: errors carry a string `code`.
-pub type Result<T> = napi::Result<T, String>;
+/// `err` as the value to throw or report.
+pub fn syscall_failure<'env>(env: &'env Env, err: &pidset::Error) -> Result<Object<'env>> {
+    let mut obj = env.create_error(napi::Error::from_reason(err.to_string()))?;
+    obj.set("errno", err.errno())?;
+    obj.set("syscall", err.syscall())?;
+    if let Some(pid) = err.pid() {
+        obj.set("pid", pid)?;
+    }
+    Ok(obj)
+}
 
-/// A failed system call, in the form `lib/errors.ts` expects.
-pub fn syscall_error(err: pidset::Error) -> napi::Error<String> {
-    napi::Error::new(
-        SYSCALL_ERROR.to_owned(),
-        format!("{} {}", err.syscall(), err.errno()),
-    )
+/// `err` as an error that napi-rs throws: the failure object itself.
+pub fn syscall_error(env: &Env, err: &pidset::Error) -> napi::Error {
+    match syscall_failure(env, err) {
+        Ok(obj) => napi::Error::from(obj.to_unknown()),
+        Err(napi_err) => napi_err,
+    }
 }
 
 /// A use of a handle after `close()`: EBADF, as the kernel would say.
-pub fn closed_error(syscall: &'static str, pid: i32) -> napi::Error<String> {
-    syscall_error(pidset::Error::new(libc::EBADF, syscall, Some(pid)))
+pub fn closed_error(env: &Env, syscall: &'static str, pid: i32) -> napi::Error {
+    syscall_error(env, &pidset::Error::new(libc::EBADF, syscall, Some(pid)))
 }
 
-/// A failure of Node-API itself (it should not happen); the status names it.
-pub fn napi_error(err: napi::Error) -> napi::Error<String> {
-    napi::Error::new(err.status.as_ref().to_owned(), err.reason.clone())
+/// A libuv call that failed with `status` (a negative errno on Unix).
+pub fn uv_error(env: &Env, call: &'static str, status: i32) -> napi::Error {
+    syscall_error(env, &pidset::Error::new(-status, call, None))
+}
+
+/// A Node-API call that failed (which it should not): its name and status.
+pub fn napi_call_error(env: &Env, call: &'static str, status: i32) -> napi::Error {
+    let build = || -> Result<Object<'_>> {
+        let mut obj = env.create_error(napi::Error::from_reason(format!("{call} failed")))?;
+        obj.set("napiCall", call)?;
+        obj.set("napiStatus", status)?;
+        Ok(obj)
+    };
+    match build() {
+        Ok(obj) => napi::Error::from(obj.to_unknown()),
+        Err(napi_err) => napi_err,
+    }
 }

@@ -1,16 +1,32 @@
 //! The Node.js binding of the `pidset` crate: it translates the core's types
-//! to JavaScript and plugs its epoll instance into Node's own event loop.
+//! to JavaScript and plugs its exit watcher into Node's own event loop.
 //! The public API (validation, promises, timeouts, AbortSignal, PidSet) is
 //! shaped in TypeScript over this in `index.ts` and `lib/`.
 #![deny(clippy::all)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod error;
-mod exit_info;
+mod exit_record;
 mod native_pidfd;
 mod poller;
 mod uv;
 
-pub use exit_info::{NativeExitInfo, NativeResourceUsage};
+use napi_derive::napi;
+
+pub use exit_record::{ExitState, EXIT_RECORD_LEN};
 pub use native_pidfd::NativePidFd;
 pub use poller::Poller;
+
+/// How long (ms) to wait for somebody else's exited process to be reaped by
+/// its parent, so as to report its status (see `pidset::REAP_GRACE`).
+#[napi]
+pub const REAP_GRACE_MS: u32 = pidset::REAP_GRACE.as_millis() as u32;
+
+/// Test-only: makes the next `times` calls of `syscall` fail with `errno`
+/// (`times` 0 removes the fault). Exists only in builds with the
+/// `fault-injection` feature, never in release builds.
+#[cfg(feature = "fault-injection")]
+#[napi]
+pub fn inject_fault(syscall: String, errno: i32, times: u32) {
+    pidset::fault::inject(&syscall, errno, times);
+}

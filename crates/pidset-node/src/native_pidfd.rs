@@ -1,28 +1,31 @@
 use std::os::fd::AsRawFd;
+use std::rc::Rc;
 
+use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use pidset::PidFd;
 
-use crate::error::{closed_error, syscall_error, Result};
-use crate::exit_info::NativeExitInfo;
+use crate::error::{closed_error, syscall_error};
+use crate::exit_record::{self, ExitState, EXIT_RECORD_LEN};
 
 /// One pidfd, owned by a JavaScript `PidFd`. Its descriptor is closed by
-/// `close()` or, failing that, when the object is garbage-collected.
+/// `close()` or, failing that, when the object is garbage-collected, but
+/// never while the `Poller` still watches it: the poller holds a share.
 #[napi]
 pub struct NativePidFd {
     pid: i32,
-    inner: Option<PidFd>,
+    inner: Option<Rc<PidFd>>,
 }
 
 #[napi]
 impl NativePidFd {
     /// `pidfd_open(pid)`; the caller has validated `pid`.
     #[napi(factory)]
-    pub fn open(pid: i32) -> Result<Self> {
-        let inner = PidFd::open(pid).map_err(syscall_error)?;
+    pub fn open(env: Env, pid: i32) -> Result<Self> {
+        let inner = PidFd::open(pid).map_err(|e| syscall_error(&env, &e))?;
         Ok(Self {
             pid,
-            inner: Some(inner),
+            inner: Some(Rc::new(inner)),
         })
     }
 
@@ -40,26 +43,46 @@ impl NativePidFd {
 
     /// Sends signal number `signal`; false if the process had exited.
     #[napi]
-    pub fn send_signal(&self, signal: i32) -> Result<bool> {
-        self.get("pidfd_send_signal")?
+    pub fn send_signal(&self, env: Env, signal: i32) -> Result<bool> {
+        self.get(&env, "pidfd_send_signal")?
             .send_signal(signal)
-            .map_err(syscall_error)
+            .map_err(|e| syscall_error(&env, &e))
     }
 
     /// Whether the process has exited.
     #[napi]
-    pub fn has_exited(&self) -> Result<bool> {
-        self.get("poll")?.has_exited().map_err(syscall_error)
+    pub fn has_exited(&self, env: Env) -> Result<bool> {
+        self.get(&env, "poll")?
+            .has_exited()
+            .map_err(|e| syscall_error(&env, &e))
     }
 
-    /// Its exit, or null while it runs.
+    /// Writes what is known of its exit into `out` as one exit record
+    /// (`lib/exit-record.ts`) and returns the record's state.
     #[napi]
-    pub fn exit_info(&self) -> Result<Option<NativeExitInfo>> {
-        let info = self.get("waitid")?.exit_info().map_err(syscall_error)?;
-        Ok(info.map(NativeExitInfo::from))
+    pub fn read_exit(&self, env: Env, mut out: Float64ArraySlice) -> Result<ExitState> {
+        // SAFETY: JavaScript is not running while this method does, and
+        // lib/ passes a plain (not shared) Float64Array of its own, so
+        // nothing else reads or writes the memory during the call.
+        let out = unsafe { out.as_mut() };
+        if out.len() < EXIT_RECORD_LEN as usize {
+            return Err(napi::Error::new(
+                Status::InvalidArg,
+                "the record buffer is too short",
+            ));
+        }
+        let pidfd = self.get(&env, "waitid")?;
+        let info = pidfd.exit_info().map_err(|e| syscall_error(&env, &e))?;
+        let state = match &info {
+            None => ExitState::Running,
+            Some(i) if i.status_at_reap => ExitState::Exiting,
+            Some(_) => ExitState::Exited,
+        };
+        exit_record::write(out, pidfd.as_raw_fd(), state, info.as_ref());
+        Ok(state)
     }
 
-    /// Closes the descriptor; idempotent.
+    /// Closes the descriptor (once no poller watches it); idempotent.
     #[napi]
     pub fn close(&mut self) {
         self.inner = None;
@@ -68,9 +91,9 @@ impl NativePidFd {
 
 impl NativePidFd {
     /// The open handle, or EBADF naming `syscall` once closed.
-    pub(crate) fn get(&self, syscall: &'static str) -> Result<&PidFd> {
+    pub(crate) fn get(&self, env: &Env, syscall: &'static str) -> Result<&Rc<PidFd>> {
         self.inner
             .as_ref()
-            .ok_or_else(|| closed_error(syscall, self.pid))
+            .ok_or_else(|| closed_error(env, syscall, self.pid))
     }
 }

@@ -29,6 +29,7 @@ const UV_READABLE: c_int = 1;
 
 extern "C" {
     fn uv_handle_size(kind: c_int) -> usize;
+    fn uv_backend_fd(event_loop: *const uv_loop_s) -> c_int;
     fn uv_poll_init(event_loop: *mut uv_loop_s, handle: *mut UvPoll, fd: c_int) -> c_int;
     fn uv_poll_start(handle: *mut UvPoll, events: c_int, cb: PollCallback) -> c_int;
     fn uv_close(handle: *mut UvPoll, cb: CloseCallback);
@@ -36,14 +37,24 @@ extern "C" {
     fn uv_unref(handle: *mut UvPoll);
 }
 
-/// A started `uv_poll_t` watching one descriptor for readability. It lives
-/// until [`close`](Self::close), whose callback must [`free`](Self::free) it.
-#[derive(Clone, Copy)]
+/// A failed libuv (or kernel) call: its name and libuv status (-errno).
+pub type UvFailure = (&'static str, c_int);
+
+/// A started `uv_poll_t` watching one descriptor for readability. The value
+/// owns the handle: it cannot be copied, and [`close`](Self::close) consumes
+/// it, so no safe code can reach the handle once it is closing. The memory
+/// is released by the close callback, through [`free`](Self::free).
 pub struct PollHandle(NonNull<UvPoll>);
 
 impl PollHandle {
     /// Allocates a handle on `event_loop` for `fd`, stores `data` in it and
     /// starts watching; `on_readable` then runs on the loop's thread.
+    ///
+    /// libuv registers a started handle with its epoll instance lazily, on
+    /// the next loop turn, and aborts the process if that fails (ENOSPC once
+    /// `fs.epoll.max_user_watches` is reached). So the descriptor is
+    /// registered here first, where a failure is an error: libuv's own
+    /// registration then meets EEXIST, which it handles by modifying ours.
     ///
     /// # Safety
     /// `event_loop` must be the live loop of the calling thread, and `fd` must
@@ -53,30 +64,35 @@ impl PollHandle {
         fd: c_int,
         data: *mut c_void,
         on_readable: PollCallback,
-    ) -> Result<Self, c_int> {
+    ) -> Result<Self, UvFailure> {
         // SAFETY: a pure query of a libuv constant.
         let size = unsafe { uv_handle_size(UV_POLL) };
         // SAFETY: calloc of a non-zero size; checked for null below.
         let raw = unsafe { libc::calloc(1, size) }.cast::<UvPoll>();
-        let handle = NonNull::new(raw).ok_or(-libc::ENOMEM)?;
+        let handle = NonNull::new(raw).ok_or(("calloc", -libc::ENOMEM))?;
         // SAFETY: `handle` is zeroed memory of the size libuv asked for, and
         // the caller vouches for the loop and the descriptor.
         let status = unsafe { uv_poll_init(event_loop, handle.as_ptr(), fd) };
         if status != 0 {
             // SAFETY: init failed, so libuv holds no reference to the memory.
             unsafe { libc::free(raw.cast()) };
-            return Err(status);
+            return Err(("uv_poll_init", status));
         }
         let handle = Self(handle);
         // SAFETY: the handle is initialised; `data` is its first field.
         unsafe { *handle.data_slot() = data };
+        // SAFETY: the caller vouches for the loop; `fd` is open.
+        if let Err(errno) = unsafe { register_with_backend(event_loop, fd) } {
+            handle.close(free_on_close);
+            return Err(("epoll_ctl", -errno));
+        }
         // SAFETY: an initialised poll handle and a valid callback.
         let status = unsafe { uv_poll_start(handle.0.as_ptr(), UV_READABLE, on_readable) };
         if status != 0 {
             // An initialised handle must go through uv_close before its
             // memory is released.
             handle.close(free_on_close);
-            return Err(status);
+            return Err(("uv_poll_start", status));
         }
         Ok(handle)
     }
@@ -98,8 +114,8 @@ impl PollHandle {
 
     /// Whether the handle keeps the loop alive while it is active.
     pub fn set_ref(&self, keep_alive: bool) {
-        // SAFETY: the handle is live until `close`, after which the owner
-        // drops this value (see `Poller`).
+        // SAFETY: `self` owns a live handle: it is only closed by `close`,
+        // which consumes it.
         unsafe {
             if keep_alive {
                 uv_ref(self.0.as_ptr());
@@ -125,6 +141,34 @@ impl PollHandle {
         // SAFETY: allocated by calloc in `start`; libuv is done with it.
         unsafe { libc::free(raw.cast()) };
     }
+}
+
+/// Adds `fd` to the epoll instance behind `event_loop`, as libuv would
+/// (readable, the descriptor as data); errors come back as a positive errno.
+///
+/// # Safety
+/// `event_loop` must be a live loop and `fd` an open descriptor.
+unsafe fn register_with_backend(event_loop: *mut uv_loop_s, fd: c_int) -> Result<(), c_int> {
+    // SAFETY: the caller vouches for the loop.
+    let backend = unsafe { uv_backend_fd(event_loop) };
+    // libuv reads the event's data as `epoll_data_t.fd`, the union's first
+    // four bytes: place the descriptor there whatever the byte order.
+    let mut data = [0u8; 8];
+    data[..4].copy_from_slice(&fd.to_ne_bytes());
+    let mut event = libc::epoll_event {
+        events: libc::EPOLLIN as u32,
+        u64: u64::from_ne_bytes(data),
+    };
+    // SAFETY: a valid event structure that outlives the call; both
+    // descriptors are open per the contract.
+    let ret = unsafe { libc::epoll_ctl(backend, libc::EPOLL_CTL_ADD, fd, &mut event) };
+    if ret == -1 {
+        let errno = std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO);
+        return Err(errno);
+    }
+    Ok(())
 }
 
 unsafe extern "C" fn free_on_close(handle: *mut UvPoll) {

@@ -6,6 +6,18 @@ use rustix::event::{epoll, Timespec};
 use rustix::io::Errno;
 
 use crate::error::{Error, Result};
+use crate::sys::injected;
+
+/// What a watched pidfd is reported for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interest {
+    /// The exit: the process became a zombie (`EPOLLIN`).
+    Exit,
+    /// The reap: its parent collected it (`EPOLLHUP`, Linux 6.9+). Armed with
+    /// no input interest, so the zombie's standing readability is not
+    /// reported again; epoll always reports a hang-up.
+    Reap,
+}
 
 /// One epoll instance watching pidfds for exit.
 ///
@@ -27,6 +39,9 @@ const BATCH: usize = 256;
 impl Epoll {
     /// Creates an empty, close-on-exec epoll instance.
     pub fn new() -> Result<Self> {
+        if let Some(errno) = injected("epoll_create1") {
+            return Err(Error::new(errno, "epoll_create1", None));
+        }
         let fd = epoll::create(epoll::CreateFlags::CLOEXEC)
             .map_err(|e| Error::new(e.raw_os_error(), "epoll_create1", None))?;
         Ok(Self {
@@ -42,8 +57,20 @@ impl Epoll {
     /// a closed descriptor from the set by itself only when no duplicate of
     /// it remains open elsewhere.
     pub fn watch(&self, pidfd: BorrowedFd<'_>) -> Result<()> {
+        self.arm(pidfd, Interest::Exit)
+    }
+
+    /// Arms `pidfd` to be reported once for `interest`, replacing whatever it
+    /// was armed for.
+    pub fn arm(&self, pidfd: BorrowedFd<'_>, interest: Interest) -> Result<()> {
+        if let Some(errno) = injected("epoll_ctl") {
+            return Err(Error::new(errno, "epoll_ctl", None));
+        }
         let data = epoll::EventData::new_u64(raw_fd_token(pidfd.as_raw_fd()));
-        let flags = epoll::EventFlags::IN | epoll::EventFlags::ONESHOT;
+        let flags = match interest {
+            Interest::Exit => epoll::EventFlags::IN | epoll::EventFlags::ONESHOT,
+            Interest::Reap => epoll::EventFlags::ONESHOT,
+        };
         match epoll::add(&self.fd, pidfd, data, flags) {
             Err(Errno::EXIST) => epoll::modify(&self.fd, pidfd, data, flags),
             other => other,
@@ -67,6 +94,9 @@ impl Epoll {
     pub fn ready(&mut self, ready: &mut Vec<RawFd>, timeout: Option<Duration>) -> Result<usize> {
         let spec = timeout.and_then(|d| Timespec::try_from(d).ok());
         self.events.clear();
+        if let Some(errno) = injected("epoll_wait") {
+            return Err(Error::new(errno, "epoll_wait", None));
+        }
         match epoll::wait(&self.fd, spare_capacity(&mut self.events), spec.as_ref()) {
             Ok(_) => {}
             Err(Errno::INTR) => return Ok(0),

@@ -27,6 +27,14 @@ impl Error {
         Self::new(err.raw_os_error(), syscall, Some(pid))
     }
 
+    /// The same error, about process `pid`.
+    pub fn with_pid(self, pid: i32) -> Self {
+        Self {
+            pid: Some(pid),
+            ..self
+        }
+    }
+
     /// The positive errno value, for example `libc::ESRCH`.
     pub fn errno(&self) -> i32 {
         self.errno

@@ -137,4 +137,9 @@ pub struct ExitInfo {
     pub status: Option<ExitStatus>,
     /// What it used; known only for our own children.
     pub rusage: Option<ResourceUsage>,
+    /// The status is not known yet but will be once the parent reaps the
+    /// process: it is somebody else's, has exited, and the kernel keeps the
+    /// status of reaped processes (6.15+). Its pidfd polls POLLHUP at the
+    /// reap; ask again then.
+    pub status_at_reap: bool,
 }

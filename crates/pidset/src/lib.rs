@@ -4,9 +4,9 @@
 //! it is open: signals sent through it can never reach a process that later
 //! reuses the same PID, and it becomes readable when the process exits, so
 //! exits can be waited for with `poll`/`epoll` instead of polling
-//! `kill(pid, 0)`. A [`PidSet`] watches many of them through one epoll
-//! instance; [`Epoll`] is the bare readiness set that event loops (such as the
-//! Node.js binding) build on.
+//! `kill(pid, 0)`. An [`ExitWatcher`] watches many of them through one epoll
+//! instance and reports each exit once; [`Epoll`] is the bare readiness set
+//! beneath it.
 //!
 //! Nothing here reaps a process: exit statuses are read with `WNOWAIT`, so a
 //! child that some other code spawned (Node's `child_process`, say) is still
@@ -17,12 +17,15 @@
 mod epoll;
 mod error;
 mod exit_info;
-mod pid_set;
+mod exit_watcher;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
 mod pidfd;
+mod support;
 mod sys;
 
-pub use epoll::Epoll;
+pub use epoll::{Epoll, Interest};
 pub use error::{Error, Result};
 pub use exit_info::{ExitInfo, ExitStatus, ResourceUsage};
-pub use pid_set::PidSet;
-pub use pidfd::PidFd;
+pub use exit_watcher::{Event, ExitWatcher, Report};
+pub use pidfd::{PidFd, REAP_GRACE};

@@ -7,9 +7,19 @@ use rustix::process::{pidfd_open, Pid, PidfdFlags};
 
 use crate::error::{Error, Result};
 use crate::exit_info::ExitInfo;
-use crate::sys::pidfd_info::reaped_exit_status;
+use crate::support::PIDFD_NONBLOCK;
+use crate::sys::injected;
+use crate::sys::pidfd_info::{reaped_exit_status, ReapedStatus};
 use crate::sys::pidfd_send_signal::pidfd_send_signal;
 use crate::sys::waitid::{peek_exit, Peek};
+
+/// How long to wait for the parent of somebody else's process to reap it,
+/// once it has exited, so as to report its exit status (which the kernel
+/// keeps only from the reap on). Parents that handle SIGCHLD reap within
+/// microseconds to milliseconds; one that never reaps (a shell blocked in a
+/// builtin, a stopped process) must not hold a waiter for ever, so after this
+/// the exit is reported without the status.
+pub const REAP_GRACE: Duration = Duration::from_millis(100);
 
 /// A race-free handle to one process: a pidfd.
 ///
@@ -23,24 +33,56 @@ pub struct PidFd {
     pid: i32,
 }
 
+/// Where a process is in its life, as its pidfd polls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Running,
+    /// Exited, a zombie until its parent reaps it.
+    Exited,
+    /// Reaped (POLLHUP; Linux 6.9+ tells this apart from `Exited`).
+    Reaped,
+}
+
 impl PidFd {
     /// Opens a handle to the process `pid` (`pidfd_open`, Linux 5.3+).
     ///
-    /// Fails with `ESRCH` if there is no such process, `EINVAL` if `pid` is
-    /// not a positive number or names a thread rather than a process.
+    /// Fails with `ESRCH` if there is no such process; for a thread ID that
+    /// is not a process, with `EINVAL` before Linux 6.15 and `ENOENT` from
+    /// 6.15; with `EINVAL` for a `pid` that is not positive.
     pub fn open(pid: i32) -> Result<Self> {
         // Checked here because rustix's Pid::from_raw panics on negatives.
         let raw = (pid > 0)
             .then(|| Pid::from_raw(pid))
             .flatten()
             .ok_or(Error::new(libc::EINVAL, "pidfd_open", Some(pid)))?;
+        let open = |flags| match injected("pidfd_open") {
+            Some(errno) => Err(Errno::from_raw_os_error(errno)),
+            None => pidfd_open(raw, flags),
+        };
         // PIDFD_NONBLOCK (5.10) makes a mistaken blocking waitid fail with
         // EAGAIN rather than stall the caller's thread. Every call here passes
         // WNOHANG anyway, so on 5.3-5.9, which reject the flag with EINVAL,
-        // a blocking descriptor is just as good.
-        let fd = match pidfd_open(raw, PidfdFlags::NONBLOCK) {
-            Err(Errno::INVAL) => pidfd_open(raw, PidfdFlags::empty()),
-            other => other,
+        // a blocking descriptor is just as good; which one the kernel takes
+        // is learned once.
+        let fd = if PIDFD_NONBLOCK.is_absent() {
+            open(PidfdFlags::empty())
+        } else {
+            match open(PidfdFlags::NONBLOCK) {
+                Err(Errno::INVAL) => {
+                    let plain = open(PidfdFlags::empty());
+                    // EINVAL again means the pid (a thread ID), not the flag.
+                    if plain.is_ok() {
+                        PIDFD_NONBLOCK.set(false);
+                    }
+                    plain
+                }
+                other => {
+                    if other.is_ok() && !PIDFD_NONBLOCK.is_present() {
+                        PIDFD_NONBLOCK.set(true);
+                    }
+                    other
+                }
+            }
         }
         .map_err(|e| Error::from_rustix(e, "pidfd_open", pid))?;
         Ok(Self { fd, pid })
@@ -57,7 +99,7 @@ impl PidFd {
     /// or not anyone has reaped it, so this is the one test that works the
     /// same for our children and for anyone else's.
     pub fn has_exited(&self) -> Result<bool> {
-        self.poll_exit(Some(Duration::ZERO))
+        Ok(self.poll_stage(Some(Duration::ZERO))? != Stage::Running)
     }
 
     /// Sends `signal` (a number; 0 only checks that it could be sent).
@@ -82,17 +124,18 @@ impl PidFd {
     /// For our own child, `waitid(WNOWAIT)` gives the status and resource
     /// usage and leaves the zombie for whoever spawned it. For anyone else's
     /// process (or a child already reaped, say by Node's `child_process`),
-    /// Linux 6.15+ keeps the status once the parent has reaped it.
+    /// Linux 6.15+ keeps the status once the parent has reaped it; until then
+    /// [`ExitInfo::status_at_reap`] says that it is worth asking again.
     pub fn exit_info(&self) -> Result<Option<ExitInfo>> {
         // waitid first: for a zombie child it answers in one call, with no
-        // poll, which matters because this runs right as the process dies,
-        // when every system call touching it is at its slowest.
+        // poll, which matters because this runs right as the process dies.
         let running_child = match self.peek_child_exit()? {
             ChildExit::Exited(info) => return Ok(Some(info)),
             ChildExit::NotYet => true,
             ChildExit::NotWaitable => false,
         };
-        if !self.has_exited()? {
+        let stage = self.poll_stage(Some(Duration::ZERO))?;
+        if stage == Stage::Running {
             return Ok(None);
         }
         // A child of ours that exited between the two calls is waitable now.
@@ -101,10 +144,17 @@ impl PidFd {
                 return Ok(Some(info));
             }
         }
+        let (status, status_at_reap) =
+            match reaped_exit_status(self.fd.as_fd(), stage == Stage::Reaped) {
+                ReapedStatus::Known(status) => (Some(status), false),
+                ReapedStatus::AtReap => (None, true),
+                ReapedStatus::Unknown => (None, false),
+            };
         Ok(Some(ExitInfo {
             pid: self.pid,
-            status: reaped_exit_status(self.fd.as_fd()),
+            status,
             rusage: None,
+            status_at_reap,
         }))
     }
 
@@ -115,6 +165,7 @@ impl PidFd {
                 pid: self.pid,
                 status,
                 rusage: Some(rusage),
+                status_at_reap: false,
             })),
             // Running, or exited but held by a ptrace tracer (its pidfd is
             // readable, but the status is not waitable yet).
@@ -127,29 +178,62 @@ impl PidFd {
     }
 
     /// Blocks until the process exits or `timeout` elapses (`None`: no limit).
-    /// Returns `None` on timeout. For programs without an event loop; Node
-    /// users get the same through `PidFd.wait()` without blocking.
+    /// Returns `None` on timeout. For somebody else's process whose status
+    /// comes at its reap, waits for that too, up to [`REAP_GRACE`] (within
+    /// `timeout`). For programs without an event loop; Node users get the
+    /// same through `PidFd.wait()` without blocking.
     pub fn wait(&self, timeout: Option<Duration>) -> Result<Option<ExitInfo>> {
-        if self.poll_exit(timeout)? {
-            self.exit_info()
-        } else {
-            Ok(None)
+        let deadline = timeout.map(|t| Instant::now() + t);
+        if self.poll_stage(timeout)? == Stage::Running {
+            return Ok(None);
         }
+        let info = self.exit_info()?;
+        if !info.is_some_and(|i| i.status_at_reap) {
+            return Ok(info);
+        }
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let grace = left.map_or(REAP_GRACE, |l| l.min(REAP_GRACE));
+        let grace_end = Instant::now() + grace;
+        loop {
+            let left = grace_end.saturating_duration_since(Instant::now());
+            if left.is_zero()
+                || self.poll_stage_for(PollFlags::empty(), Some(left))? == Stage::Reaped
+            {
+                break;
+            }
+        }
+        self.exit_info()
     }
 
-    /// Polls the descriptor for readability, retrying on EINTR with what is
-    /// left of the timeout.
-    fn poll_exit(&self, timeout: Option<Duration>) -> Result<bool> {
+    /// Polls the descriptor for the exit (`POLLIN`), retrying on EINTR with
+    /// what is left of the timeout.
+    fn poll_stage(&self, timeout: Option<Duration>) -> Result<Stage> {
+        self.poll_stage_for(PollFlags::IN, timeout)
+    }
+
+    /// Polls for `interest` (`POLLHUP`, the reap, is always reported).
+    fn poll_stage_for(&self, interest: PollFlags, timeout: Option<Duration>) -> Result<Stage> {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
+            if let Some(errno) = injected("poll") {
+                return Err(Error::new(errno, "poll", Some(self.pid)));
+            }
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             // A duration too large for a timespec is as good as no limit.
             let spec = left.and_then(|d| Timespec::try_from(d).ok());
-            let mut fds = [PollFd::new(&self.fd, PollFlags::IN)];
+            let mut fds = [PollFd::new(&self.fd, interest)];
             match poll(&mut fds, spec.as_ref()) {
-                Ok(0) => return Ok(false),
-                // POLLIN once exited; POLLHUP as well once reaped.
-                Ok(_) => return Ok(!fds[0].revents().is_empty()),
+                Ok(0) => return Ok(Stage::Running),
+                Ok(_) => {
+                    let revents = fds[0].revents();
+                    return Ok(if revents.contains(PollFlags::HUP) {
+                        Stage::Reaped
+                    } else if revents.contains(PollFlags::IN) {
+                        Stage::Exited
+                    } else {
+                        Stage::Running
+                    });
+                }
                 Err(Errno::INTR) => continue,
                 Err(e) => return Err(Error::from_rustix(e, "poll", self.pid)),
             }

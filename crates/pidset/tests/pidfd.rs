@@ -104,7 +104,7 @@ fn descriptors_are_close_on_exec() {
 fn reports_a_reaped_non_child_from_pidfs() {
     // The grandchild is the shell's child, not ours: only its parent can
     // reap it, and after that only Linux 6.15+ still knows its status.
-    let mut shell = sh("sleep 30 & echo $!; wait $!; echo reaped; read _");
+    let mut shell = sh("exec 2>/dev/null; sleep 30 & echo $!; wait $!; echo reaped; read _");
     let mut out = BufReader::new(shell.stdout.take().expect("stdout"));
     let grandchild: i32 = read_line(&mut out).parse().expect("pid");
     let pidfd = PidFd::open(grandchild).expect("open grandchild");

@@ -13,3 +13,18 @@ pub(crate) fn last_errno() -> i32 {
         .raw_os_error()
         .unwrap_or(libc::EIO)
 }
+
+/// The errno a test injected for `syscall` (see `fault`); always `None` in
+/// builds without the `fault-injection` feature, where it compiles away.
+#[inline]
+pub(crate) fn injected(syscall: &str) -> Option<i32> {
+    #[cfg(feature = "fault-injection")]
+    {
+        crate::fault::take(syscall)
+    }
+    #[cfg(not(feature = "fault-injection"))]
+    {
+        let _ = syscall;
+        None
+    }
+}

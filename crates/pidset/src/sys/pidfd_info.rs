@@ -1,6 +1,7 @@
 use std::os::fd::{AsRawFd, BorrowedFd};
 
 use crate::exit_info::ExitStatus;
+use crate::support;
 
 /// The first version of `struct pidfd_info` (Linux 6.13), 64 bytes. The
 /// ioctl is extensible: the kernel fills in what fits the size encoded in
@@ -34,15 +35,34 @@ const PIDFD_INFO_EXIT: u64 = 1 << 3;
 const PIDFD_GET_INFO: libc::c_ulong =
     (3 << 30) | ((std::mem::size_of::<PidfdInfo>() as libc::c_ulong) << 16) | (0xFF << 8) | 11;
 
-/// The exit status the kernel keeps for a process that has been reaped by its
-/// parent (Linux 6.15+). `None` when it is not known: the process has not been
-/// reaped yet, or the kernel is too old for the ioctl or for exit information.
-pub(crate) fn reaped_exit_status(pidfd: BorrowedFd<'_>) -> Option<ExitStatus> {
+/// What `PIDFD_GET_INFO` tells of a process's exit.
+pub(crate) enum ReapedStatus {
+    /// The status it exited with.
+    Known(ExitStatus),
+    /// Not known yet: the process has not been reaped, and this kernel keeps
+    /// the status of reaped processes (or may: only a reap tells for sure).
+    AtReap,
+    /// This kernel cannot tell: no ioctl (before 6.13) or no exit
+    /// information in it (6.13, 6.14).
+    Unknown,
+}
+
+/// The exit status the kernel keeps for a process once its parent has
+/// reaped it (Linux 6.15+). `reaped` says whether that happened (the pidfd
+/// polls POLLHUP). What the kernel supports is remembered after the first
+/// answer, so older kernels pay one failed call per process, not per call.
+pub(crate) fn reaped_exit_status(pidfd: BorrowedFd<'_>, reaped: bool) -> ReapedStatus {
+    if support::PIDFD_GET_INFO.is_absent() || (reaped && support::PIDFD_INFO_EXIT.is_absent()) {
+        return ReapedStatus::Unknown;
+    }
     let mut info = PidfdInfo {
         mask: PIDFD_INFO_EXIT,
         ..PidfdInfo::default()
     };
     loop {
+        if let Some(errno) = super::injected("ioctl") {
+            return unsupported(errno);
+        }
         // SAFETY: `info` is a live, writable, correctly sized structure whose
         // size matches the one encoded in PIDFD_GET_INFO; the fd is borrowed.
         let ret = unsafe {
@@ -55,15 +75,33 @@ pub(crate) fn reaped_exit_status(pidfd: BorrowedFd<'_>) -> Option<ExitStatus> {
         if ret == 0 {
             break;
         }
-        // ENOTTY/EINVAL: no such ioctl (before 6.13); ESRCH: reaped, but the
-        // kernel predates exit information. In each case the status is
-        // simply unknown, which is not an error for the caller.
-        if super::last_errno() != libc::EINTR {
-            return None;
+        let errno = super::last_errno();
+        if errno != libc::EINTR {
+            return unsupported(errno);
         }
     }
-    if info.mask & PIDFD_INFO_EXIT == 0 {
-        return None;
+    support::PIDFD_GET_INFO.set(true);
+    if info.mask & PIDFD_INFO_EXIT != 0 {
+        support::PIDFD_INFO_EXIT.set(true);
+        return ExitStatus::from_wait_status(info.exit_code)
+            .map_or(ReapedStatus::Unknown, ReapedStatus::Known);
     }
-    ExitStatus::from_wait_status(info.exit_code)
+    if reaped {
+        ReapedStatus::Unknown
+    } else {
+        ReapedStatus::AtReap
+    }
+}
+
+/// What a failed PIDFD_GET_INFO says of the kernel. The status is unknown in
+/// every case, which is not an error for the caller.
+fn unsupported(errno: i32) -> ReapedStatus {
+    match errno {
+        // No such ioctl: before 6.13.
+        libc::ENOTTY | libc::EINVAL => support::PIDFD_GET_INFO.set(false),
+        // The process is reaped and the kernel kept nothing: 6.13, 6.14.
+        libc::ESRCH => support::PIDFD_INFO_EXIT.set(false),
+        _ => {}
+    }
+    ReapedStatus::Unknown
 }

@@ -6,6 +6,9 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 /// permission check) or the real-time signals, so the raw call is used.
 /// Errors come back as a positive errno.
 pub(crate) fn pidfd_send_signal(pidfd: BorrowedFd<'_>, signal: i32) -> Result<(), i32> {
+    if let Some(errno) = super::injected("pidfd_send_signal") {
+        return Err(errno);
+    }
     // SAFETY: a null siginfo pointer and zero flags are what the kernel
     // documents for a plain kill(2)-like signal; the fd is borrowed.
     let ret = unsafe {

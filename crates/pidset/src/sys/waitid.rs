@@ -22,6 +22,9 @@ pub(crate) enum Peek {
 /// as a positive errno: `ECHILD` when the process is not our child (or was
 /// already reaped), `EINVAL` on kernels before 5.4 (no `P_PIDFD`).
 pub(crate) fn peek_exit(pidfd: BorrowedFd<'_>) -> Result<Peek, i32> {
+    if let Some(errno) = super::injected("waitid") {
+        return Err(errno);
+    }
     let options = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
     loop {
         let mut info = MaybeUninit::<libc::siginfo_t>::zeroed();

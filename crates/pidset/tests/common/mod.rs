@@ -8,6 +8,7 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 pub fn sh(script: &str) -> Child {
     Command::new("sh")
         .args(["-c", script])
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn sh")

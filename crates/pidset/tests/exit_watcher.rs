@@ -1,0 +1,153 @@
+mod common;
+
+use std::io::{BufReader, Write};
+use std::os::fd::AsRawFd;
+use std::rc::Rc;
+use std::time::Duration;
+
+use common::{kernel_at_least, pid_of, read_line, sh};
+use pidset::{Event, ExitStatus, ExitWatcher, PidFd, Report};
+
+/// Collects until `count` events have come (each call may return a few).
+fn collect(watcher: &mut ExitWatcher, count: usize) -> Vec<Event> {
+    let mut events = Vec::new();
+    while events.len() < count {
+        watcher.collect(Some(Duration::from_secs(30)), &mut events);
+    }
+    events
+}
+
+fn exited(event: &Event) -> pidset::ExitInfo {
+    match &event.report {
+        Report::Exited(info) => *info,
+        other => panic!("expected an exit, got {other:?}"),
+    }
+}
+
+#[test]
+fn reports_each_exit_once_and_keeps_watching_the_others() {
+    let mut a = sh("exit 3");
+    let mut b = sh("exec sleep 30");
+    let pa = Rc::new(PidFd::open(pid_of(&a)).expect("open"));
+    let pb = Rc::new(PidFd::open(pid_of(&b)).expect("open"));
+    let mut watcher = ExitWatcher::new().expect("watcher");
+    watcher.watch(&pa).expect("watch a");
+    watcher.watch(&pb).expect("watch b");
+    assert_eq!(watcher.len(), 2);
+
+    let events = collect(&mut watcher, 1);
+    assert_eq!(events.len(), 1);
+    assert!(Rc::ptr_eq(&events[0].pidfd, &pa));
+    assert_eq!(exited(&events[0]).status, Some(ExitStatus::Exited(3)));
+    assert!(
+        !watcher.is_watched(&pa),
+        "reported once, then no longer watched"
+    );
+    assert!(watcher.is_watched(&pb));
+
+    let mut none = Vec::new();
+    assert_eq!(
+        watcher.collect(Some(Duration::from_millis(20)), &mut none),
+        0
+    );
+    b.kill().expect("kill b");
+    let events = collect(&mut watcher, 1);
+    assert!(Rc::ptr_eq(&events[0].pidfd, &pb));
+    assert_eq!(
+        exited(&events[0]).status.and_then(|s| s.signal()),
+        Some(libc::SIGKILL)
+    );
+    assert!(watcher.is_empty());
+    a.wait().expect("reap");
+    b.wait().expect("reap");
+}
+
+#[test]
+fn unwatched_processes_are_not_reported_and_their_descriptor_lives_while_watched() {
+    let mut child = sh("exec sleep 30");
+    let pidfd = Rc::new(PidFd::open(pid_of(&child)).expect("open"));
+    let fd = pidfd.as_raw_fd();
+    let mut watcher = ExitWatcher::new().expect("watcher");
+    watcher.watch(&pidfd).expect("watch");
+    let weak = Rc::downgrade(&pidfd);
+    drop(pidfd);
+    // The watcher shares ownership: the descriptor is still open.
+    let pidfd = weak.upgrade().expect("held by the watcher");
+    // SAFETY: F_GETFD only reads the flags of a descriptor we hold open.
+    assert!(unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0);
+    assert!(watcher.unwatch(&pidfd));
+    assert!(!watcher.unwatch(&pidfd), "unwatching twice is harmless");
+    child.kill().expect("kill");
+    child.wait().expect("reap");
+    let mut events = Vec::new();
+    assert_eq!(
+        watcher.collect(Some(Duration::from_millis(50)), &mut events),
+        0
+    );
+    drop(pidfd);
+    assert!(
+        weak.upgrade().is_none(),
+        "unwatching released the watcher's share"
+    );
+}
+
+#[test]
+fn a_non_child_is_reported_at_its_exit_and_again_with_its_status_at_its_reap() {
+    // The grandchild is the shell's: the shell reaps it only when told to.
+    let mut shell =
+        sh("exec 2>/dev/null; sleep 30 & echo $!; read _; wait $!; echo reaped; read _");
+    let mut input = shell.stdin.take();
+    let mut out = BufReader::new(shell.stdout.take().expect("stdout"));
+    let grandchild: i32 = read_line(&mut out).parse().expect("pid");
+    let pidfd = Rc::new(PidFd::open(grandchild).expect("open"));
+    let mut watcher = ExitWatcher::new().expect("watcher");
+    watcher.watch(&pidfd).expect("watch");
+    assert!(pidfd.send_signal(libc::SIGKILL).expect("kill"));
+    let first = collect(&mut watcher, 1);
+    if !kernel_at_least(6, 15) {
+        eprintln!("skipped the reap check: PIDFD_INFO_EXIT needs Linux 6.15+");
+        assert_eq!(exited(&first[0]).status, None);
+    } else {
+        match &first[0].report {
+            Report::Exiting(info) => {
+                assert!(info.status_at_reap);
+                assert_eq!(info.status, None, "not reaped yet, so not known yet");
+            }
+            other => panic!("expected Exiting, got {other:?}"),
+        }
+        assert!(watcher.is_watched(&pidfd), "still watched, for the reap");
+        // Nothing more until the parent reaps.
+        let mut none = Vec::new();
+        assert_eq!(
+            watcher.collect(Some(Duration::from_millis(50)), &mut none),
+            0
+        );
+        writeln!(input.as_mut().expect("stdin"), "reap").expect("tell the shell");
+        assert_eq!(read_line(&mut out), "reaped");
+        let second = collect(&mut watcher, 1);
+        let info = exited(&second[0]);
+        assert_eq!(info.status.and_then(|s| s.signal()), Some(libc::SIGKILL));
+        assert!(!info.status_at_reap);
+        assert!(watcher.is_empty());
+    }
+    drop(input);
+    shell.kill().expect("kill shell");
+    shell.wait().expect("reap shell");
+}
+
+#[test]
+fn blocking_wait_waits_for_the_reap_of_a_non_child_within_the_grace() {
+    let mut shell = sh("exec 2>/dev/null; sleep 30 & echo $!; wait $!; read _");
+    let mut out = BufReader::new(shell.stdout.take().expect("stdout"));
+    let grandchild: i32 = read_line(&mut out).parse().expect("pid");
+    let pidfd = PidFd::open(grandchild).expect("open");
+    assert!(pidfd.send_signal(libc::SIGKILL).expect("kill"));
+    let info = pidfd.wait(None).expect("wait").expect("exited");
+    if kernel_at_least(6, 15) {
+        assert_eq!(info.status.and_then(|s| s.signal()), Some(libc::SIGKILL));
+    } else {
+        eprintln!("skipped the status check: PIDFD_INFO_EXIT needs Linux 6.15+");
+    }
+    shell.kill().expect("kill shell");
+    shell.wait().expect("reap shell");
+}

@@ -1,0 +1,124 @@
+//! What happens when a system call fails in the middle of reporting exits,
+//! through the test-only fault switch (`--features fault-injection`).
+#![cfg(feature = "fault-injection")]
+
+mod common;
+
+use std::rc::Rc;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use common::{pid_of, sh};
+use pidset::{fault, Event, ExitStatus, ExitWatcher, PidFd, Report};
+
+/// Faults are process-wide; the tests of this file take turns.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn collect(watcher: &mut ExitWatcher, count: usize) -> Vec<Event> {
+    let mut events = Vec::new();
+    while events.len() < count {
+        watcher.collect(Some(Duration::from_secs(30)), &mut events);
+    }
+    events
+}
+
+/// Two children that have both exited (zombies), watched.
+fn two_exited() -> (ExitWatcher, Rc<PidFd>, Rc<PidFd>, Vec<std::process::Child>) {
+    let a = sh("exit 4");
+    let b = sh("exit 5");
+    let pa = Rc::new(PidFd::open(pid_of(&a)).expect("open"));
+    let pb = Rc::new(PidFd::open(pid_of(&b)).expect("open"));
+    for p in [&pa, &pb] {
+        while !p.has_exited().expect("poll") {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    let mut watcher = ExitWatcher::new().expect("watcher");
+    watcher.watch(&pa).expect("watch");
+    watcher.watch(&pb).expect("watch");
+    (watcher, pa, pb, vec![a, b])
+}
+
+#[test]
+fn a_failing_waitid_is_reported_for_its_process_and_costs_the_others_nothing() {
+    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let (mut watcher, _pa, _pb, mut children) = two_exited();
+    // The first exit read in the batch fails; the second must still come.
+    fault::inject("waitid", libc::EIO, 1);
+    let events = collect(&mut watcher, 2);
+    fault::inject("waitid", 0, 0);
+    let failed: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e.report, Report::Failed(_)))
+        .collect();
+    let exited: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e.report, Report::Exited(_)))
+        .collect();
+    assert_eq!((failed.len(), exited.len()), (1, 1), "{events:?}");
+    let Report::Failed(err) = &failed[0].report else {
+        unreachable!()
+    };
+    assert_eq!(err.errno(), libc::EIO);
+    assert_eq!(err.syscall(), "waitid");
+    assert_eq!(err.pid(), Some(failed[0].pidfd.pid()));
+    assert!(watcher.is_empty(), "a failed process is no longer watched");
+
+    // Watching it again retries, and now it is reported.
+    watcher.watch(&failed[0].pidfd).expect("watch again");
+    let retried = collect(&mut watcher, 1);
+    let Report::Exited(info) = retried[0].report else {
+        panic!("{retried:?}")
+    };
+    assert!(matches!(info.status, Some(ExitStatus::Exited(4 | 5))));
+    for c in &mut children {
+        c.wait().expect("reap");
+    }
+}
+
+#[test]
+fn a_failing_epoll_wait_is_reported_to_every_watched_process() {
+    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let mut running = sh("exec sleep 30");
+    let pr = Rc::new(PidFd::open(pid_of(&running)).expect("open"));
+    let (mut watcher, _pa, _pb, mut children) = two_exited();
+    watcher.watch(&pr).expect("watch");
+    fault::inject("epoll_wait", libc::EBADF, 1);
+    let mut events = Vec::new();
+    assert_eq!(watcher.collect(Some(Duration::ZERO), &mut events), 3);
+    for event in &events {
+        let Report::Failed(err) = &event.report else {
+            panic!("{events:?}")
+        };
+        assert_eq!((err.errno(), err.syscall()), (libc::EBADF, "epoll_wait"));
+        assert_eq!(err.pid(), Some(event.pidfd.pid()));
+    }
+    assert!(watcher.is_empty());
+    // The watcher itself still works.
+    watcher.watch(&pr).expect("watch again");
+    running.kill().expect("kill");
+    let after = collect(&mut watcher, 1);
+    assert!(matches!(after[0].report, Report::Exited(_)));
+    running.wait().expect("reap");
+    for c in &mut children {
+        c.wait().expect("reap");
+    }
+}
+
+#[test]
+fn a_watch_that_fails_leaves_nothing_watched_and_names_the_process() {
+    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let mut child = sh("exec sleep 30");
+    let pidfd = Rc::new(PidFd::open(pid_of(&child)).expect("open"));
+    let mut watcher = ExitWatcher::new().expect("watcher");
+    fault::inject("epoll_ctl", libc::ENOSPC, 1);
+    let err = watcher.watch(&pidfd).expect_err("ENOSPC");
+    assert_eq!(
+        (err.errno(), err.syscall(), err.pid()),
+        (libc::ENOSPC, "epoll_ctl", Some(pidfd.pid()))
+    );
+    assert!(!watcher.is_watched(&pidfd));
+    assert_eq!(Rc::strong_count(&pidfd), 1, "the watcher kept no share");
+    child.kill().expect("kill");
+    child.wait().expect("reap");
+}
