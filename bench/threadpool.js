@@ -5,6 +5,7 @@
 // pending PidFd.wait() calls, so that drift on a shared machine hits both.
 const { stat } = require('node:fs/promises')
 const { PidFd } = require('..')
+const { setMaxListeners } = require('node:events')
 const { nowUs, summary } = require('./stats')
 const { Spawner } = require('./processes')
 
