@@ -36,16 +36,18 @@ export declare class NativePidFd {
 
 /**
  * Watches pidfds on this thread's event loop and calls
- * `onExit(records, failures)` with the exits of watched processes: a
- * `Float64Array` of exit records (`exit_record.rs`) and, when some failed,
- * an array of their failure objects. A process is reported once (`watch`
+ * `onExit(count, records, failures)` with the exits of watched processes:
+ * how many there are, a `Float64Array` whose first `count` exit records
+ * (`exit_record.rs`) are theirs (the same array from batch to batch, so
+ * read it before the call returns) and, when some failed, an array of
+ * their failure objects. A process is reported once (`watch`
  * again to re-arm), except one in state `Exiting`, which stays watched for
  * its reap. Not referenced by default: whether a pending wait keeps the
  * loop alive is decided by `ref()`/`unref()`.
  */
 export declare class Poller {
   /** Starts watching on the current thread's event loop. */
-  constructor(onExit: (records: Float64Array, failures: Array<Error> | undefined) => void)
+  constructor(onExit: (count: number, records: Float64Array, failures: Array<Error> | undefined) => void)
   /** Arms `pidfd` to be reported once, when its process exits. */
   watch(pidfd: NativePidFd): void
   /** Stops watching `pidfd`; harmless if it is not watched or closed. */

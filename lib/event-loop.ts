@@ -2,6 +2,7 @@
 // crates/pidset-node/src/poller.rs for why), shared by every PidFd here.
 import { ExitState } from '../binding'
 import { Poller, type NativePidFd } from './binding'
+import { defer } from './defer'
 import { fromNative } from './errors'
 import type { ExitInfo } from './exit-info'
 import { RECORD_LEN, decodeExit, failureIndex, recordFd, recordState } from './exit-record'
@@ -21,6 +22,9 @@ export interface ExitTarget {
 const targets = new Map<number, ExitTarget>()
 let poller: Poller | undefined
 let holds = 0
+/** Whether the poller keeps the loop alive now (it lags `holds` by a microtask). */
+let referenced = false
+let unrefQueued = false
 
 /** The poller, created on first use; throws (EMFILE...) if it cannot be. */
 function getPoller(): Poller {
@@ -36,9 +40,11 @@ function createPoller(): Poller {
   }
 }
 
-function dispatch(records: Float64Array, failures: unknown[] | undefined): void {
+function dispatch(count: number, records: Float64Array, failures: unknown[] | undefined): void {
   let thrown: { err: unknown } | undefined
-  for (let at = 0; at < records.length; at += RECORD_LEN) {
+  // Only the first `count` records are this batch's (the array is reused).
+  const end = count * RECORD_LEN
+  for (let at = 0; at < end; at += RECORD_LEN) {
     const fd = recordFd(records, at)
     const target = targets.get(fd)
     if (target === undefined) continue
@@ -77,12 +83,31 @@ export function unwatch(pidfd: NativePidFd): void {
 
 /** Keeps the event loop alive until the matching {@link release}. Throws, holding nothing, if the poller cannot be created. */
 export function hold(): void {
-  if (holds === 0) getPoller().ref()
+  if (holds === 0 && !referenced) {
+    getPoller().ref()
+    referenced = true
+  }
   holds++
 }
 
 /** Ends one {@link hold}. */
 export function release(): void {
   if (holds === 0) return
-  if (--holds === 0) poller?.unref()
+  if (--holds === 0 && !unrefQueued) {
+    // The last hold usually ends as an exit settles its waits. Letting go of
+    // the loop is a native call, so it waits for a microtask queued behind
+    // the waits' own reactions: user code learns of the exit first, and a
+    // wait it starts at once (waiting in a loop) keeps the loop with no
+    // native call at all. Microtasks run before libuv next checks whether
+    // the loop is alive, so the loop is let go exactly as before.
+    unrefQueued = true
+    defer(letGo)
+  }
+}
+
+function letGo(): void {
+  unrefQueued = false
+  if (holds > 0 || !referenced) return
+  poller?.unref()
+  referenced = false
 }

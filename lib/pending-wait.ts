@@ -19,7 +19,8 @@ export class PendingWait<T> {
    *   a `timeout` of 0 means none, as in child_process
    * @param keepAlive whether the timeout timer keeps the loop alive
    * @param onTimeout the error to reject with when the timeout elapses
-   * @param onSettled called once, first thing when it settles
+   * @param onSettled called once, first thing when it settles (unless its
+   *   owner settles it with `notify` false)
    */
   constructor(options: WaitOptions, keepAlive: boolean, onTimeout: () => Error, onSettled: (wait: PendingWait<T>) => void) {
     this.promise = new Promise<T>((resolve, reject) => {
@@ -37,12 +38,14 @@ export class PendingWait<T> {
     }
   }
 
-  resolve(value: T): void {
-    if (this.#finish()) this.#resolve(value)
+  /** Resolves it; `notify` false: its owner settles all at once and needs no `onSettled`. */
+  resolve(value: T, notify = true): void {
+    if (this.#finish(notify)) this.#resolve(value)
   }
 
-  reject(err: unknown): void {
-    if (this.#finish()) this.#reject(err)
+  /** Rejects it; `notify` as for {@link resolve}. */
+  reject(err: unknown, notify = true): void {
+    if (this.#finish(notify)) this.#reject(err)
   }
 
   /** Whether its timer keeps the loop alive. */
@@ -51,10 +54,10 @@ export class PendingWait<T> {
     else this.#timer?.unref()
   }
 
-  #finish(): boolean {
+  #finish(notify: boolean): boolean {
     if (this.#settled) return false
     this.#settled = true
-    clearTimeout(this.#timer)
+    if (this.#timer) clearTimeout(this.#timer)
     if (this.#signal) {
       try {
         this.#signal.removeEventListener('abort', this.#onAbort)
@@ -65,7 +68,7 @@ export class PendingWait<T> {
         process.emitWarning(`pidset: AbortSignal.removeEventListener threw: ${String(err)}`, 'PidsetWarning')
       }
     }
-    this.#onSettled(this)
+    if (notify) this.#onSettled(this)
     return true
   }
 }

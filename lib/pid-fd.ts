@@ -5,6 +5,7 @@ import { AbortError, closedError, illegalConstructor, native, timeoutError } fro
 import { unwatch, watch, type ExitTarget } from './event-loop'
 import { isComplete, type ExitInfo } from './exit-info'
 import { decodeExit, scratch } from './exit-record'
+import { defer } from './defer'
 import { disposeSymbol } from './dispose'
 import { toSignalNumber } from './signals'
 import { validatePid, validateWaitOptions, type WaitOptions } from './validate'
@@ -30,6 +31,8 @@ export interface MemberObserver {
 export const kObserve = Symbol('pidset.observe')
 /** Internal: the counterpart of {@link kObserve}. */
 export const kUnobserve = Symbol('pidset.unobserve')
+/** Internal: close, the descriptor itself in a microtask (see PidSet's #leave). */
+export const kCloseSoon = Symbol('pidset.closeSoon')
 /** Internal: watch again after a reported failure. */
 export const kRetry = Symbol('pidset.retry')
 /** Only PidFd.open() (and later spawn) may construct a PidFd. */
@@ -169,13 +172,23 @@ export class PidFd {
    * seen it exit, in which case the set still reports it).
    */
   close(): void {
+    this.#close(false)
+  }
+
+  /** @internal Closes it; its descriptor is closed by a {@link defer}red task. */
+  [kCloseSoon](): void {
+    this.#close(true)
+  }
+
+  #close(soon: boolean): void {
     const handle = this.#native
     if (!handle) return
     if (this.#watched) unwatch(handle)
     this.#watched = false
-    this.#clearReapTimer()
+    if (this.#reapTimer) this.#clearReapTimer()
     this.#native = null
-    handle.close()
+    if (soon) defer(() => handle.close())
+    else handle.close()
     // Built only when someone waits: closing is on the hot path of PidSet.
     if (this.#waits.size > 0) this.#waits.rejectAll(closedError('PidFd', this.pid))
     const observers = [...this.#observers]
@@ -286,10 +299,12 @@ export class PidFd {
 
   /** Tells every waiter and observer, once, how the process ended. */
   #deliver(info: ExitInfo): void {
-    this.#clearReapTimer()
+    if (this.#reapTimer) this.#clearReapTimer()
     this.#delivered = info
     if (isComplete(info)) this.#exit = info
-    this.#waits.resolveAll(info)
+    // Waits first: they are what the exit path is measured by.
+    if (this.#waits.size > 0) this.#waits.resolveAll(info)
+    if (this.#observers.size === 0) return
     const observers = [...this.#observers]
     for (const observer of observers) observer.queueExit(this, info)
     for (const observer of observers) observer.serve()

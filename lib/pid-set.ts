@@ -2,7 +2,7 @@
 import { closedError, emptySetError, invalidArgType, isEmptySetError, AbortError, timeoutError } from './errors'
 import type { ExitInfo } from './exit-info'
 import { disposeSymbol } from './dispose'
-import { kObserve, kRetry, kUnobserve, PidFd, type MemberObserver } from './pid-fd'
+import { kCloseSoon, kObserve, kRetry, kUnobserve, PidFd, type MemberObserver } from './pid-fd'
 import type { PendingWait } from './pending-wait'
 import { validatePid, validateWaitOptions, type WaitOptions } from './validate'
 import { Waiters } from './waiters'
@@ -160,6 +160,7 @@ export class PidSet implements Iterable<PidFd>, AsyncIterable<ExitInfo> {
     if (this.#closed) return
     this.#closed = true
     this.#waits.rejectAll(closedError('PidSet'))
+    this.#consumers = []
     this.#queue = []
     this.#queued.clear()
     this.#failures = 0
@@ -214,54 +215,86 @@ export class PidSet implements Iterable<PidFd>, AsyncIterable<ExitInfo> {
     if (entry.failed) this.#failures++
   }
 
-  /** Settles whatever pending waits can be settled, first come first served. */
+  /**
+   * Settles whatever pending waits can be settled, first come first served.
+   * Each is taken off the line before it settles, so that settling needs no
+   * search and no re-entry; this is the path of every exit.
+   */
   #serve(): void {
     for (;;) {
       const consumer = this.#consumers[0]
       if (!consumer) return
       if (consumer.kind === 'any') {
         const entry = this.#queue[0]
-        if (entry) {
-          this.#take(0)
-          if (entry.failed) consumer.wait.reject(this.#retry(entry))
-          else consumer.wait.resolve(entry.info)
+        if (entry?.failed) {
+          this.#takeFailure(0)
+          this.#reject(consumer, this.#retry(entry))
+        } else if (entry) {
+          this.#queue.shift()
+          this.#queued.delete(entry.pidfd)
+          this.#resolve(consumer, entry.info)
+          this.#leave(entry.pidfd)
         } else if (this.#members.size === 0) {
-          consumer.wait.reject(emptySetError())
+          this.#reject(consumer, emptySetError())
         } else {
           return
         }
       } else if (this.#failures > 0) {
         const index = this.#queue.findIndex((e) => e.failed)
         const entry = this.#queue[index]
-        this.#take(index)
-        if (entry.failed) consumer.wait.reject(this.#retry(entry))
+        this.#takeFailure(index)
+        if (entry.failed) this.#reject(consumer, this.#retry(entry))
       } else if (this.#queue.length === this.#members.size) {
-        consumer.wait.resolve(this.#takeAll())
+        const entries = this.#takeAll()
+        this.#resolve(consumer, entries.map((entry) => entry.info))
+        for (const entry of entries) this.#leave(entry.pidfd)
       } else {
         return
       }
     }
   }
 
-  /** Takes entry `index` off the queue; a reported exit's member leaves. */
-  #take(index: number): void {
-    const [entry] = this.#queue.splice(index, 1)
-    this.#queued.delete(entry.pidfd)
-    if (entry.failed) this.#failures--
-    else this.#detach(entry.pidfd.pid, entry.pidfd)
+  /** Settles `consumer`, the first in line. */
+  #resolve(consumer: Consumer, value: ExitInfo | ExitInfo[]): void {
+    this.#consumers.shift()
+    this.#waits.resolve(consumer.wait, value)
   }
 
-  /** Takes every exit off the queue (there are no failures); all members leave. */
-  #takeAll(): ExitInfo[] {
-    // Taken off the queue in one go, so that detaching each member need not
+  /** Rejects `consumer`, the first in line. */
+  #reject(consumer: Consumer, err: unknown): void {
+    this.#consumers.shift()
+    this.#waits.reject(consumer.wait, err)
+  }
+
+  /** Takes failure entry `index` off the queue. */
+  #takeFailure(index: number): void {
+    const [entry] = this.#queue.splice(index, 1)
+    this.#queued.delete(entry.pidfd)
+    this.#failures--
+  }
+
+  /** Takes every exit off the queue (when it has no failures). */
+  #takeAll(): Array<Queued & { failed: false }> {
+    // Taken off the queue in one go, so that a member's leaving need not
     // search the queue: waitAll() over N members stays O(N).
-    const entries = this.#queue
+    const entries = this.#queue.filter((entry): entry is Queued & { failed: false } => !entry.failed)
     this.#queue = []
     this.#queued.clear()
-    return entries.map((entry) => {
-      this.#detach(entry.pidfd.pid, entry.pidfd)
-      return entry.failed ? (undefined as never) : entry.info
-    })
+    return entries
+  }
+
+  /**
+   * A reported member leaves the set; if the set opened it, it is closed,
+   * its descriptor in a microtask queued behind the reactions to the waits
+   * that reported it (so call this after settling them): closing is a
+   * native call that the code waiting for the exit need not wait for.
+   */
+  #leave(pidfd: PidFd): void {
+    const member = this.#members.get(pidfd.pid)
+    if (member?.pidfd !== pidfd) return
+    this.#members.delete(pidfd.pid)
+    pidfd[kUnobserve](this.#observer)
+    if (member.owned) pidfd[kCloseSoon]()
   }
 
   /** A failed member stays, watched again; returns the failure to report. */

@@ -40,14 +40,40 @@ export class Waiters<T> {
     return this.#waits.size
   }
 
-  /** Settles every pending wait with `value`. */
+  /**
+   * Settles every pending wait with `value`. Their `onSettled` callbacks do
+   * not run: the owner settling them all knows. This is the path of every
+   * exit, so it does the least it can before the promises settle.
+   */
   resolveAll(value: T): void {
-    for (const wait of [...this.#waits]) wait.resolve(value)
+    const waits = this.#waits
+    this.#waits = new Set()
+    for (const wait of waits) wait.resolve(value, false)
+    this.#sync(false)
   }
 
-  /** Rejects every pending wait with `err`. */
+  /** Rejects every pending wait with `err`; as {@link resolveAll}, no `onSettled`. */
   rejectAll(err: unknown): void {
-    for (const wait of [...this.#waits]) wait.reject(err)
+    const waits = this.#waits
+    this.#waits = new Set()
+    for (const wait of waits) wait.reject(err, false)
+    this.#sync(false)
+  }
+
+  /** Resolves one of its waits, for an owner that has already accounted for it: no `onSettled`. */
+  resolve(wait: PendingWait<T>, value: T): void {
+    wait.resolve(value, false)
+    this.#forget(wait)
+  }
+
+  /** Rejects one of its waits; as {@link resolve}, no `onSettled`. */
+  reject(wait: PendingWait<T>, err: unknown): void {
+    wait.reject(err, false)
+    this.#forget(wait)
+  }
+
+  #forget(wait: PendingWait<T>): void {
+    if (this.#waits.delete(wait)) this.#sync(this.#waits.size > 0)
   }
 
   /** Whether pending waits keep the event loop alive. */

@@ -35,9 +35,11 @@ use crate::native_pidfd::NativePidFd;
 use crate::uv::{PollHandle, UvPoll};
 
 /// Watches pidfds on this thread's event loop and calls
-/// `onExit(records, failures)` with the exits of watched processes: a
-/// `Float64Array` of exit records (`exit_record.rs`) and, when some failed,
-/// an array of their failure objects. A process is reported once (`watch`
+/// `onExit(count, records, failures)` with the exits of watched processes:
+/// how many there are, a `Float64Array` whose first `count` exit records
+/// (`exit_record.rs`) are theirs (the same array from batch to batch, so
+/// read it before the call returns) and, when some failed, an array of
+/// their failure objects. A process is reported once (`watch`
 /// again to re-arm), except one in state `Exiting`, which stays watched for
 /// its reap. Not referenced by default: whether a pending wait keeps the
 /// loop alive is decided by `ref()`/`unref()`.
@@ -54,6 +56,10 @@ struct Shared {
     /// `None` once the environment is being torn down.
     handle: RefCell<Option<PollHandle>>,
     callback: Cell<sys::napi_ref>,
+    /// The `Float64Array` that batches are written into (see `records`).
+    records: Cell<sys::napi_ref>,
+    /// Reused from batch to batch, so a batch allocates nothing natively.
+    events: RefCell<Vec<Event>>,
     context: Cell<sys::napi_async_context>,
     cleanup_hook: Cell<sys::napi_async_cleanup_hook_handle>,
 }
@@ -63,7 +69,7 @@ impl Poller {
     /// Starts watching on the current thread's event loop.
     #[napi(
         constructor,
-        ts_args_type = "onExit: (records: Float64Array, failures: Array<Error> | undefined) => void"
+        ts_args_type = "onExit: (count: number, records: Float64Array, failures: Array<Error> | undefined) => void"
     )]
     pub fn new(env: Env, on_exit: Function<Unknown, ()>) -> Result<Self> {
         let watcher = ExitWatcher::new().map_err(|e| syscall_error(&env, &e))?;
@@ -74,6 +80,8 @@ impl Poller {
             watcher: RefCell::new(watcher),
             handle: RefCell::new(None),
             callback: Cell::new(ptr::null_mut()),
+            records: Cell::new(ptr::null_mut()),
+            events: RefCell::new(Vec::new()),
             context: Cell::new(ptr::null_mut()),
             cleanup_hook: Cell::new(ptr::null_mut()),
         });
@@ -156,11 +164,13 @@ fn busy() -> napi::Error {
 }
 
 impl Shared {
-    /// References the JavaScript callback and creates the async context in
-    /// which it is called, so that async_hooks and AsyncLocalStorage see
-    /// exits as coming from a resource of their own.
+    /// References the JavaScript callback and the buffer batches are written
+    /// into, and creates the async context in which the callback is called,
+    /// so that async_hooks and AsyncLocalStorage see exits as coming from a
+    /// resource of their own.
     fn init_callback(&self, env: &Env, callback: sys::napi_value) -> Result<()> {
         let mut reference = ptr::null_mut();
+        let mut records_ref = ptr::null_mut();
         let mut resource = ptr::null_mut();
         let mut name = ptr::null_mut();
         let mut context = ptr::null_mut();
@@ -168,6 +178,14 @@ impl Shared {
         // each with valid out-pointers.
         let status = unsafe {
             let mut status = sys::napi_create_reference(self.env, callback, 1, &mut reference);
+            if status == sys::Status::napi_ok {
+                status = match new_records(self.env, records_len(SHARED_BATCH)) {
+                    Some((records, _)) => {
+                        sys::napi_create_reference(self.env, records, 1, &mut records_ref)
+                    }
+                    None => sys::Status::napi_generic_failure,
+                };
+            }
             if status == sys::Status::napi_ok {
                 status = sys::napi_create_object(self.env, &mut resource);
             }
@@ -180,6 +198,7 @@ impl Shared {
             status
         };
         self.callback.set(reference);
+        self.records.set(records_ref);
         self.context.set(context);
         if status == sys::Status::napi_ok {
             Ok(())
@@ -190,13 +209,18 @@ impl Shared {
     }
 
     fn release_callback(&self) {
-        let reference = self.callback.replace(ptr::null_mut());
+        let references = [
+            self.callback.replace(ptr::null_mut()),
+            self.records.replace(ptr::null_mut()),
+        ];
         let context = self.context.replace(ptr::null_mut());
         // SAFETY: each is released at most once (they are swapped out for
         // null), on the env's own thread, while the env is still alive.
         unsafe {
-            if !reference.is_null() {
-                sys::napi_delete_reference(self.env, reference);
+            for reference in references {
+                if !reference.is_null() {
+                    sys::napi_delete_reference(self.env, reference);
+                }
             }
             if !context.is_null() {
                 sys::napi_async_destroy(self.env, context);
@@ -217,102 +241,174 @@ impl Shared {
     /// batch per loop turn: if more are ready, the epoll descriptor stays
     /// readable and libuv calls again on the next turn.
     fn dispatch(&self) {
-        let mut events = Vec::new();
+        // Neither borrow can fail: JavaScript cannot call back into a
+        // dispatch, and the watcher is borrowed only while it is called.
+        let Ok(mut events) = self.events.try_borrow_mut() else {
+            return;
+        };
         match self.watcher.try_borrow_mut() {
             Ok(mut watcher) => watcher.collect(Some(Duration::ZERO), &mut events),
             Err(_) => return,
         };
-        let callback = self.callback.get();
-        if events.is_empty() || callback.is_null() {
-            return;
+        if !events.is_empty() && !self.callback.get().is_null() {
+            // SAFETY: called on the env's thread from a libuv callback, with
+            // the references and async context still alive (all are
+            // released only by `shut_down`, which also stops these calls).
+            unsafe { self.call_on_exit(&events) };
         }
-        // SAFETY: called on the env's thread from a libuv callback, with the
-        // callback reference and async context still alive (both are
-        // released only by `shut_down`, which also stops these calls).
-        unsafe { call_on_exit(self.env, callback, self.context.get(), &events) };
+        // Our shares of the descriptors go now: a handle closed during the
+        // call closes its descriptor here.
+        events.clear();
     }
-}
 
-/// Calls the JavaScript callback with a batch through `napi_make_callback`,
-/// which, unlike a plain function call, runs the microtask and nextTick
-/// queues afterwards: without it, promises settled by the callback would
-/// wait for some unrelated callback to drain them.
-///
-/// # Safety
-/// Must run on the env's thread outside any JavaScript frame, with a live
-/// reference and async context.
-unsafe fn call_on_exit(
-    env: sys::napi_env,
-    callback: sys::napi_ref,
-    context: sys::napi_async_context,
-    events: &[Event],
-) {
-    let mut scope = ptr::null_mut();
-    // SAFETY: per this function's contract; every value created below lives
-    // in this handle scope, which is closed before returning.
-    unsafe {
-        if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
-            return;
-        }
-        let mut func = ptr::null_mut();
-        let mut recv = ptr::null_mut();
-        let ok = sys::napi_get_reference_value(env, callback, &mut func) == sys::Status::napi_ok
-            && !func.is_null()
-            // napi_make_callback wants an object as `this`.
-            && sys::napi_get_global(env, &mut recv) == sys::Status::napi_ok;
-        let args = if ok {
-            batch_arguments(env, events)
-        } else {
-            None
-        };
-        if let Some(argv) = args {
-            let mut result = ptr::null_mut();
-            let status =
-                sys::napi_make_callback(env, context, recv, func, 2, argv.as_ptr(), &mut result);
-            if status == sys::Status::napi_pending_exception {
-                // An exception escaping the callback is the program's, as if
-                // thrown from an event handler: report it the same way.
-                let mut error = ptr::null_mut();
-                if sys::napi_get_and_clear_last_exception(env, &mut error) == sys::Status::napi_ok {
-                    sys::napi_fatal_exception(env, error);
+    /// Calls the JavaScript callback with a batch through
+    /// `napi_make_callback`, which, unlike a plain function call, runs the
+    /// microtask and nextTick queues afterwards: without it, promises
+    /// settled by the callback would wait for some unrelated callback to
+    /// drain them.
+    ///
+    /// # Safety
+    /// Must run on the env's thread outside any JavaScript frame, with live
+    /// references and async context.
+    unsafe fn call_on_exit(&self, events: &[Event]) {
+        let env = self.env;
+        let mut scope = ptr::null_mut();
+        // SAFETY: per this function's contract; every value created below
+        // lives in this handle scope, which is closed before returning.
+        unsafe {
+            if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
+                return;
+            }
+            let mut func = ptr::null_mut();
+            let mut recv = ptr::null_mut();
+            let ok = sys::napi_get_reference_value(env, self.callback.get(), &mut func)
+                == sys::Status::napi_ok
+                && !func.is_null()
+                // napi_make_callback wants an object as `this`.
+                && sys::napi_get_global(env, &mut recv) == sys::Status::napi_ok;
+            let args = if ok {
+                batch_arguments(env, self.records.get(), events)
+            } else {
+                None
+            };
+            if let Some(argv) = args {
+                let mut result = ptr::null_mut();
+                let status = sys::napi_make_callback(
+                    env,
+                    self.context.get(),
+                    recv,
+                    func,
+                    argv.len(),
+                    argv.as_ptr(),
+                    &mut result,
+                );
+                if status == sys::Status::napi_pending_exception {
+                    // An exception escaping the callback is the program's, as
+                    // if thrown from an event handler: report it the same way.
+                    let mut error = ptr::null_mut();
+                    if sys::napi_get_and_clear_last_exception(env, &mut error)
+                        == sys::Status::napi_ok
+                    {
+                        sys::napi_fatal_exception(env, error);
+                    }
                 }
             }
+            sys::napi_close_handle_scope(env, scope);
         }
-        sys::napi_close_handle_scope(env, scope);
     }
 }
 
-/// The callback's arguments for `events`: the records, and the failures
-/// array (or `undefined` when nothing failed).
+/// How many records the shared buffer holds: a full `epoll_wait` batch
+/// (see `ExitWatcher::collect`). Only a failing `epoll_wait`, which reports
+/// every watched process at once, can need more, and gets a buffer of its own.
+const SHARED_BATCH: usize = 256;
+
+/// A new `Float64Array` of `len` doubles and its data.
 ///
 /// # Safety
 /// Must run on the env's thread inside an open handle scope.
-unsafe fn batch_arguments(env: sys::napi_env, events: &[Event]) -> Option<[sys::napi_value; 2]> {
-    let len = records_len(events.len());
+unsafe fn new_records(env: sys::napi_env, len: usize) -> Option<(sys::napi_value, *mut f64)> {
     let mut data = ptr::null_mut();
     let mut buffer = ptr::null_mut();
     let mut records = ptr::null_mut();
-    // SAFETY: valid out-pointers; the buffer is created with room for `len`
-    // doubles and written only within that length below.
-    unsafe {
-        if sys::napi_create_arraybuffer(env, len * 8, &mut data, &mut buffer)
-            != sys::Status::napi_ok
-            || data.is_null()
-            || sys::napi_create_typedarray(
+    // SAFETY: valid out-pointers on the live env.
+    let ok = unsafe {
+        sys::napi_create_arraybuffer(env, len * 8, &mut data, &mut buffer) == sys::Status::napi_ok
+            && sys::napi_create_typedarray(
                 env,
                 sys::TypedarrayType::float64_array,
                 len,
                 buffer,
                 0,
                 &mut records,
-            ) != sys::Status::napi_ok
-        {
-            return None;
-        }
+            ) == sys::Status::napi_ok
+    };
+    (ok && !data.is_null()).then_some((records, data.cast::<f64>()))
+}
+
+/// The `Float64Array` to write `len` doubles into, and its data: the shared
+/// one when it is long enough (so that a batch allocates nothing), else a
+/// new one.
+///
+/// # Safety
+/// Must run on the env's thread inside an open handle scope, with `shared`
+/// a live reference (or null).
+unsafe fn records_for(
+    env: sys::napi_env,
+    shared: sys::napi_ref,
+    len: usize,
+) -> Option<(sys::napi_value, *mut f64)> {
+    let mut value = ptr::null_mut();
+    let mut kind = sys::TypedarrayType::int8_array;
+    let mut length = 0;
+    let mut data = ptr::null_mut();
+    let mut buffer = ptr::null_mut();
+    let mut offset = 0;
+    // SAFETY: valid out-pointers; `shared` is live per the contract. The
+    // array is only ever held by this poller and by the JavaScript module
+    // that reads it, which never detaches it; were it detached, its length
+    // would read 0 and a new array would be used.
+    let shared_ok = unsafe {
+        !shared.is_null()
+            && sys::napi_get_reference_value(env, shared, &mut value) == sys::Status::napi_ok
+            && !value.is_null()
+            && sys::napi_get_typedarray_info(
+                env,
+                value,
+                &mut kind,
+                &mut length,
+                &mut data,
+                &mut buffer,
+                &mut offset,
+            ) == sys::Status::napi_ok
+    };
+    if shared_ok && kind == sys::TypedarrayType::float64_array && length >= len && !data.is_null() {
+        return Some((value, data.cast::<f64>()));
     }
-    // SAFETY: the array buffer's backing store is `len` doubles, 8-byte
-    // aligned as V8 allocates it, and nothing else refers to it yet.
-    let out = unsafe { std::slice::from_raw_parts_mut(data.cast::<f64>(), len) };
+    // SAFETY: per this function's contract.
+    unsafe { new_records(env, len) }
+}
+
+/// The callback's arguments for `events`: how many records there are, the
+/// `Float64Array` holding them, and the failures array (or `undefined`
+/// when nothing failed).
+///
+/// # Safety
+/// Must run on the env's thread inside an open handle scope, with
+/// `shared_records` a live reference (or null).
+unsafe fn batch_arguments(
+    env: sys::napi_env,
+    shared_records: sys::napi_ref,
+    events: &[Event],
+) -> Option<[sys::napi_value; 3]> {
+    let len = records_len(events.len());
+    let count = u32::try_from(events.len()).ok()?;
+    // SAFETY: per this function's contract.
+    let (records, data) = unsafe { records_for(env, shared_records, len) }?;
+    // SAFETY: the array's data holds at least `len` doubles, 8-byte aligned
+    // as V8 allocates array buffers, and no JavaScript runs while it is
+    // written.
+    let out = unsafe { std::slice::from_raw_parts_mut(data, len) };
     let js_env = Env::from_raw(env);
     let mut failures: Option<Array> = None;
     let stride = EXIT_RECORD_LEN as usize;
@@ -332,18 +428,23 @@ unsafe fn batch_arguments(env: sys::napi_env, events: &[Event]) -> Option<[sys::
             }
         }
     }
-    let second = match failures {
-        Some(list) => list.raw(),
-        None => {
-            let mut undefined = ptr::null_mut();
-            // SAFETY: a valid out-pointer on the live env.
-            if unsafe { sys::napi_get_undefined(env, &mut undefined) } != sys::Status::napi_ok {
-                return None;
-            }
-            undefined
+    let mut count_value = ptr::null_mut();
+    let mut second = ptr::null_mut();
+    // SAFETY: valid out-pointers on the live env.
+    unsafe {
+        if sys::napi_create_uint32(env, count, &mut count_value) != sys::Status::napi_ok {
+            return None;
         }
-    };
-    Some([records, second])
+        match failures {
+            Some(list) => second = list.raw(),
+            None => {
+                if sys::napi_get_undefined(env, &mut second) != sys::Status::napi_ok {
+                    return None;
+                }
+            }
+        }
+    }
+    Some([count_value, records, second])
 }
 
 unsafe extern "C" fn on_readable(handle: *mut UvPoll, _status: c_int, _events: c_int) {
