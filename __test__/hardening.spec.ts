@@ -2,9 +2,11 @@
 // hung a wait, or let an error escape unconverted (issue 8).
 import test from 'ava'
 import { getEventListeners } from 'node:events'
-import { readdirSync } from 'node:fs'
+import { mkdtempSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { PidFd, PidSet, type ExitInfo } from '../index'
-import { kernelAtLeast, runNode, sh, sleeper } from './helpers'
+import { compileShim, kernelAtLeast, noCompiler, runNode, sh, sleeper, testUnless } from './helpers'
 
 const load = "const { PidFd, PidSet } = require('./index.js'); const { spawn } = require('node:child_process');"
 const faults = ['-r', './__test__/fixtures/faults.cjs']
@@ -226,4 +228,37 @@ test('errors from the binding carry errno, syscall and pid as data', (t) => {
   t.is(err.syscall, 'pidfd_open')
   t.is(err.pid, 2 ** 30)
   t.is(readdirSync('/proc/self/fd').length, before)
+})
+
+testUnless(noCompiler())('fs.epoll.max_user_watches running out gives ENOSPC errors, never a libuv abort', async (t) => {
+  // The shim makes every new registration through libc fail as the kernel
+  // does at the limit, while PIDSET_TEST_ENOSPC is set (see the shim).
+  const shim = compileShim('enospc-shim.c', mkdtempSync(join(tmpdir(), 'pidset-')))
+  const run = await runNode(
+    [...faults, '-e', `${load}
+      const child = spawn('sh', ['-c', 'read line; exit 4'], { stdio: ['pipe', 'ignore', 'ignore'] });
+      const failed = (f) => { try { f(); return 'no error' } catch (e) { return [e.code, e.syscall].join(' ') } };
+      setImmediate(() => {
+        // Out of watches before the first wait: creating the poller fails.
+        process.env.PIDSET_TEST_ENOSPC = '1';
+        console.log(failed(() => new PidSet([child.pid])));
+        delete process.env.PIDSET_TEST_ENOSPC;
+        // Out of watches in the tick the poller was created, before libuv
+        // registered it: the set's add fails, and libuv's registration must not.
+        const set = new PidSet([child.pid]);
+        process.env.PIDSET_TEST_ENOSPC = '1';
+        injectFault('epoll_ctl', 28 /* ENOSPC */, 1);
+        console.log(failed(() => set.add(process.pid)));
+        setImmediate(async () => {
+          delete process.env.PIDSET_TEST_ENOSPC;
+          const done = set.waitAny();
+          child.stdin.end('go\\n');
+          console.log('exit', (await done).exitCode, set.size);
+        });
+      });`],
+    20_000,
+    { LD_PRELOAD: shim },
+  )
+  t.is(run.code, 0, run.stderr)
+  t.deepEqual(run.stdout.trim().split('\n'), ['ENOSPC uv_poll_init', 'ENOSPC epoll_ctl', 'exit 4 0'])
 })

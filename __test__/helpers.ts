@@ -1,10 +1,10 @@
 // Real processes for the tests, and ways to watch them without sleeping.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { readdirSync, readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { join } from 'node:path'
-import type { ExecutionContext } from 'ava'
+import test, { type ExecutionContext } from 'ava'
 
 /** A child and the code/signal its own 'exit' event reports. */
 export interface Child {
@@ -64,9 +64,19 @@ export function kernelAtLeast(major: number, minor: number): boolean {
 /** The repository root, where the package is. */
 export const ROOT = join(__dirname, '..')
 
-/** Runs `node` with `args` in the repository and returns how it ended. */
-export async function runNode(args: string[], timeoutMs = 20_000): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
-  const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' })
+/** Runs `node` with `args` (and `env` added to ours) in the repository and returns how it ended. */
+export async function runNode(
+  args: string[],
+  timeoutMs = 20_000,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+  const proc = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+  })
   let stdout = ''
   let stderr = ''
   proc.stdout.on('data', (d: Buffer) => (stdout += d))
@@ -93,4 +103,27 @@ export function isZombie(pid: number): boolean {
   } catch {
     return false
   }
+}
+
+/**
+ * `test` when `reason` is null, else `test.skip` with the reason printed:
+ * a test whose needs this machine lacks shows as skipped, not as passed.
+ */
+export function testUnless(reason: string | null): typeof test {
+  if (reason === null) return test
+  console.log(`skipped: ${reason}`)
+  return test.skip as unknown as typeof test
+}
+
+/** Why a C compiler (cc) cannot be used, or null if it can. */
+export function noCompiler(): string | null {
+  return spawnSync('cc', ['--version'], { stdio: 'ignore' }).status === 0 ? null : 'needs a C compiler (cc)'
+}
+
+/** Compiles `source` (a C file under __test__/fixtures) to a shared object in `dir`; returns its path. */
+export function compileShim(source: string, dir: string): string {
+  const out = join(dir, source.replace(/\.c$/, '.so'))
+  const cc = spawnSync('cc', ['-shared', '-fPIC', '-O2', '-Wall', '-Werror', '-o', out, join(__dirname, 'fixtures', source), '-ldl'], { encoding: 'utf8' })
+  if (cc.status !== 0) throw new Error(`cc failed: ${cc.stderr}`)
+  return out
 }

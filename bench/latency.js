@@ -33,23 +33,26 @@ function pollKill0(interval) {
   }
 }
 
+/**
+ * PidFd.wait() on our own child, or with `foreign` on a process started by
+ * a shell that reaps its children ('reaping') or does not ('not reaping').
+ */
+function pidfdWait(name, foreign) {
+  return {
+    name,
+    foreign,
+    arm(pid) {
+      const pidfd = PidFd.open(pid)
+      return { learned: pidfd.wait().then(nowUs), done: () => pidfd.close() }
+    },
+  }
+}
+
 /** Each way of learning of an exit, armed on a child before it is killed. */
 const METHODS = {
-  pidfd: {
-    name: 'PidFd.wait()',
-    arm(pid) {
-      const pidfd = PidFd.open(pid)
-      return { learned: pidfd.wait().then(nowUs), done: () => pidfd.close() }
-    },
-  },
-  pidfdForeign: {
-    name: 'PidFd.wait(), not our child',
-    foreign: true,
-    arm(pid) {
-      const pidfd = PidFd.open(pid)
-      return { learned: pidfd.wait().then(nowUs), done: () => pidfd.close() }
-    },
-  },
+  pidfd: pidfdWait('PidFd.wait()'),
+  pidfdForeign: pidfdWait('PidFd.wait(), not our child', 'reaping'),
+  pidfdForeignNoReap: pidfdWait('PidFd.wait(), not our child, its parent never reaps', 'not reaping'),
   pidset: {
     name: 'PidSet.waitAny()',
     arm(pid) {
@@ -67,10 +70,13 @@ const METHODS = {
   poll100: pollKill0(100),
 }
 
-let spawner
+/** The shells that start processes for the not-our-child trials, by kind. */
+const spawners = new Map()
+
 /** A `sleep` started by a shell: a process Node did not spawn (no SIGCHLD). */
-async function foreignSleeper() {
-  spawner ??= new Spawner()
+async function foreignSleeper(kind) {
+  let spawner = spawners.get(kind)
+  if (!spawner) spawners.set(kind, (spawner = new Spawner({ reaps: kind === 'reaping' })))
   const [pid] = await spawner.start(1)
   return { pid, gone: () => Promise.resolve() }
 }
@@ -83,7 +89,7 @@ async function ownSleeper() {
 
 /** One trial: a fresh `sleep`, killed at a random moment. Returns µs. */
 async function trial(method) {
-  const target = method.foreign ? await foreignSleeper() : await ownSleeper()
+  const target = method.foreign ? await foreignSleeper(method.foreign) : await ownSleeper()
   const armed = method.arm(target.pid, target.child)
   await delay(Math.random() * 5)
   const killed = nowUs()
@@ -94,10 +100,10 @@ async function trial(method) {
   return learned - killed
 }
 
-/** Stops the shell that starts processes for the not-our-child trials. */
+/** Stops the shells that start processes for the not-our-child trials. */
 function closeSpawner() {
-  spawner?.close()
-  spawner = undefined
+  for (const spawner of spawners.values()) spawner.close()
+  spawners.clear()
 }
 
 /** Runs `trials` trials of each method, interleaved so drift hits all alike. */
@@ -111,16 +117,24 @@ async function measure(methodKeys, trials) {
 
 /**
  * The floor: a Rust program blocked in epoll_wait on the pidfd
- * (crates/pidset/benches/latency_floor.rs), built in release mode.
+ * (crates/pidset/benches/latency_floor.rs), built in release mode. With
+ * `foreign`, on processes a reaping bash started, timing both the exit and
+ * the reap (when the kernel gives the status): two rows.
  */
-function measureFloor(trials) {
-  const out = execFileSync('cargo', ['bench', '-q', '-p', 'pidset', '--bench', 'latency_floor', '--', String(trials)], {
+function measureFloor(trials, foreign = false) {
+  const args = ['bench', '-q', '-p', 'pidset', '--bench', 'latency_floor', '--', String(trials)]
+  if (foreign) args.push('foreign')
+  const out = execFileSync('cargo', args, {
     cwd: join(__dirname, '..'),
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   })
-  const { samples_us: samples } = JSON.parse(out.trim().split('\n').pop())
-  return { method: 'Rust floor: epoll_wait on the pidfd', ...summary(samples) }
+  const { samples_us: samples, reaped_us: reaped } = JSON.parse(out.trim().split('\n').pop())
+  if (!foreign) return { floor: { method: 'Rust floor: epoll_wait on the pidfd', ...summary(samples) } }
+  return {
+    floorForeignExit: { method: 'Rust floor, not our child: its exit', ...summary(samples) },
+    floorForeignReap: { method: 'Rust floor, not our child: its reap by its parent', ...summary(reaped) },
+  }
 }
 
 module.exports = { METHODS, measure, measureFloor, closeSpawner }

@@ -19,13 +19,17 @@ function reaped(child) {
 
 /**
  * A shell that starts `sleep 1000` processes on request. They are its
- * children, not ours, as any process a monitor watches would be; it reaps
- * them when they die.
+ * children, not ours, as any process a monitor watches would be. With
+ * `reaps` (the default) the shell is bash, which reaps a child as soon as
+ * SIGCHLD tells it, as a supervisor or a server does; without, it is dash,
+ * which does not reap while it waits for input, as a parent that never
+ * reaps its children would.
  */
 class Spawner {
-  constructor() {
+  constructor({ reaps = true } = {}) {
     // detached: its own process group, so killGroup() is one system call.
-    this.shell = spawn('sh', ['-c', 'while read n; do i=0; while [ $i -lt $n ]; do sleep 1000 & echo $!; i=$((i+1)); done; done'], {
+    const script = 'while read n; do i=0; while [ $i -lt $n ]; do sleep 1000 & echo $!; i=$((i+1)); done; done'
+    this.shell = spawn(reaps ? 'bash' : 'sh', ['-c', script], {
       stdio: ['pipe', 'pipe', 'ignore'],
       detached: true,
     })

@@ -81,11 +81,6 @@ impl PollHandle {
         let handle = Self(handle);
         // SAFETY: the handle is initialised; `data` is its first field.
         unsafe { *handle.data_slot() = data };
-        // SAFETY: the caller vouches for the loop; `fd` is open.
-        if let Err(errno) = unsafe { register_with_backend(event_loop, fd) } {
-            handle.close(free_on_close);
-            return Err(("epoll_ctl", -errno));
-        }
         // SAFETY: an initialised poll handle and a valid callback.
         let status = unsafe { uv_poll_start(handle.0.as_ptr(), UV_READABLE, on_readable) };
         if status != 0 {
@@ -93,6 +88,17 @@ impl PollHandle {
             // memory is released.
             handle.close(free_on_close);
             return Err(("uv_poll_start", status));
+        }
+        // Only now: uv_poll_start first stops the handle, which removes the
+        // descriptor from libuv's epoll instance, so a registration made
+        // before it would be undone (the ENOSPC test in
+        // __test__/hardening.spec.ts shows the abort that follows).
+        // SAFETY: the caller vouches for the loop; `fd` is open.
+        if let Err(errno) = unsafe { register_with_backend(event_loop, fd) } {
+            // Closing stops the handle: libuv forgets its pending
+            // registration, so nothing is left to fail later.
+            handle.close(free_on_close);
+            return Err(("epoll_ctl", -errno));
         }
         Ok(handle)
     }
