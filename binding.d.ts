@@ -82,6 +82,12 @@ export declare const enum ExitState {
 }
 
 /**
+ * Probes the running kernel (it forks and reaps one short-lived child) and
+ * returns `pidset::KernelSupport` as an object with camelCase fields.
+ */
+export declare function probeKernelSupport(): Record<'pidfdOpen' | 'waitidPidfd' | 'nonblock' | 'getInfo' | 'exitInfo', boolean>
+
+/**
  * How long (ms) to wait for somebody else's exited process to be reaped by
  * its parent, so as to report its status (see `pidset::REAP_GRACE`).
  */

@@ -839,4 +839,5 @@ module.exports.NativePidFd = nativeBinding.NativePidFd
 module.exports.Poller = nativeBinding.Poller
 module.exports.EXIT_RECORD_LEN = nativeBinding.EXIT_RECORD_LEN
 module.exports.ExitState = nativeBinding.ExitState
+module.exports.probeKernelSupport = nativeBinding.probeKernelSupport
 module.exports.REAP_GRACE_MS = nativeBinding.REAP_GRACE_MS

@@ -11,5 +11,6 @@
 export { PidFd } from './lib/pid-fd'
 export { PidSet } from './lib/pid-set'
 export type { ExitInfo, ResourceUsage } from './lib/exit-info'
+export { kernelSupport, type KernelSupport } from './lib/kernel'
 export type { WaitOptions } from './lib/validate'
 export { AbortError, type PidsetSystemError } from './lib/errors'

@@ -1,10 +1,11 @@
 // Real processes for the tests, and ways to watch them without sleeping.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import test, { type ExecutionContext } from 'ava'
+import { kernelSupport } from '../index'
 
 /** A child and the code/signal its own 'exit' event reports. */
 export interface Child {
@@ -64,14 +65,22 @@ export function kernelAtLeast(major: number, minor: number): boolean {
 /** The repository root, where the package is. */
 export const ROOT = join(__dirname, '..')
 
-/** Runs `node` with `args` (and `env` added to ours) in the repository and returns how it ended. */
-export async function runNode(
+/** How a command ended, and what it wrote. */
+export interface Ran {
+  code: number | null
+  signal: string | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs `command args...` (with `env` added to ours) and returns how it ended. */
+export async function runCommand(
+  command: string,
   args: string[],
-  timeoutMs = 20_000,
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
-  const proc = spawn(process.execPath, args, {
-    cwd: ROOT,
+  { cwd = ROOT, env = {}, timeoutMs = 20_000 }: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<Ran> {
+  const proc = spawn(command, args, {
+    cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: timeoutMs,
@@ -83,6 +92,11 @@ export async function runNode(
   proc.stderr.on('data', (d: Buffer) => (stderr += d))
   const [code, signal] = (await once(proc, 'close')) as [number | null, string | null]
   return { code, signal, stdout, stderr }
+}
+
+/** Runs `node` with `args` (and `env` added to ours) in the repository and returns how it ended. */
+export function runNode(args: string[], timeoutMs = 20_000, env: NodeJS.ProcessEnv = {}): Promise<Ran> {
+  return runCommand(process.execPath, args, { env, timeoutMs })
 }
 
 /** Whether a process with this PID exists (any state but reaped). */
@@ -115,15 +129,36 @@ export function testUnless(reason: string | null): typeof test {
   return test.skip as unknown as typeof test
 }
 
-/** Why a C compiler (cc) cannot be used, or null if it can. */
-export function noCompiler(): string | null {
-  return spawnSync('cc', ['--version'], { stdio: 'ignore' }).status === 0 ? null : 'needs a C compiler (cc)'
+/**
+ * A C fixture (__test__/fixtures/NAME.c) built as a `program` or a shared
+ * `library` under target/fixtures, or null if it is not built and there is
+ * no C compiler (cc). Built once: guests of the kernel matrix, which share
+ * the repository but have no compiler, use what the host built.
+ */
+export function builtFixture(name: string, kind: 'program' | 'library'): string | null {
+  const source = join(__dirname, 'fixtures', `${name}.c`)
+  const out = join(ROOT, 'target', 'fixtures', kind === 'library' ? `${name}.so` : name)
+  if (existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs) return out
+  if (spawnSync('cc', ['--version'], { stdio: 'ignore' }).status !== 0) return null
+  mkdirSync(dirname(out), { recursive: true })
+  const flags = kind === 'library' ? ['-shared', '-fPIC'] : []
+  const cc = spawnSync('cc', [...flags, '-O2', '-Wall', '-Wextra', '-Werror', '-o', out, source, '-ldl'], { encoding: 'utf8' })
+  if (cc.status !== 0) throw new Error(`cc ${name}.c failed: ${cc.stderr}`)
+  return out
 }
 
-/** Compiles `source` (a C file under __test__/fixtures) to a shared object in `dir`; returns its path. */
-export function compileShim(source: string, dir: string): string {
-  const out = join(dir, source.replace(/\.c$/, '.so'))
-  const cc = spawnSync('cc', ['-shared', '-fPIC', '-O2', '-Wall', '-Werror', '-o', out, join(__dirname, 'fixtures', source), '-ldl'], { encoding: 'utf8' })
-  if (cc.status !== 0) throw new Error(`cc failed: ${cc.stderr}`)
-  return out
+/**
+ * Asserts a status (exit code or signal) that pidset reports for a
+ * `child_process` child. Without PIDFD_INFO_EXIT (before Linux 6.15) it is
+ * null when libuv's SIGCHLD handler reaped the child before pidset read it,
+ * as README says; with it, it is always known.
+ */
+export function assertChildStatus<T>(t: ExecutionContext, actual: T | null, expected: T | null, what = 'status'): void {
+  if (expected === null || kernelSupport().exitInfo) {
+    t.is(actual, expected, what)
+  } else if (actual === null) {
+    t.log(`${what}: null, as documented without PIDFD_INFO_EXIT (libuv reaped the child first)`)
+  } else {
+    t.is(actual, expected, what)
+  }
 }

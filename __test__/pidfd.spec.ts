@@ -2,8 +2,8 @@ import test from 'ava'
 import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { PidFd, type ExitInfo, type PidsetSystemError } from '../index'
-import { NO_SUCH_PID, exists, isZombie, kernelAtLeast, lines, nextLine, sh, sleeper } from './helpers'
+import { PidFd, kernelSupport, type ExitInfo, type PidsetSystemError } from '../index'
+import { NO_SUCH_PID, assertChildStatus, exists, isZombie, lines, nextLine, sh, sleeper, testUnless } from './helpers'
 
 async function exitOf(t: Parameters<typeof sh>[0], script: string): Promise<ExitInfo> {
   const child = sh(t, script)
@@ -13,8 +13,8 @@ async function exitOf(t: Parameters<typeof sh>[0], script: string): Promise<Exit
   // child_process still reaps it and reports the same thing: we never reap.
   const [code, signal] = await child.exited
   t.is(info.pid, child.pid)
-  t.is(info.exitCode, code)
-  t.is(info.signal, signal)
+  assertChildStatus(t, info.exitCode, code, 'exitCode')
+  assertChildStatus(t, info.signal, signal, 'signal')
   return info
 }
 
@@ -31,20 +31,20 @@ test('open() gives a handle with the pid and an open descriptor', (t) => {
 })
 
 test('wait() reports exit codes, and child_process still gets its exit event', async (t) => {
-  t.is((await exitOf(t, 'true')).exitCode, 0)
-  t.is((await exitOf(t, 'false')).exitCode, 1)
+  assertChildStatus(t, (await exitOf(t, 'true')).exitCode, 0)
+  assertChildStatus(t, (await exitOf(t, 'false')).exitCode, 1)
   const seven = await exitOf(t, 'exit 7')
-  t.is(seven.exitCode, 7)
+  assertChildStatus(t, seven.exitCode, 7)
   t.is(seven.signal, null)
 })
 
 test('wait() reports the signal that killed a process', async (t) => {
   const info = await exitOf(t, 'kill -9 $$')
-  t.is(info.signal, 'SIGKILL')
+  assertChildStatus(t, info.signal, 'SIGKILL')
   t.is(info.exitCode, null)
 })
 
-test('wait() reports resource usage with the fields of process.resourceUsage()', async (t) => {
+testUnless(kernelSupport().waitidPidfd ? null : 'needs waitid(P_PIDFD) (Linux 5.4) to read a child before its reap')('wait() reports resource usage with the fields of process.resourceUsage()', async (t) => {
   const child = sh(t, 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done')
   const pidfd = PidFd.open(child.pid)
   const pending = pidfd.wait()
@@ -62,19 +62,15 @@ test('wait() reports resource usage with the fields of process.resourceUsage()',
   pidfd.close()
 })
 
-test('a child that child_process already reaped still has its exit status (Linux 6.15+)', async (t) => {
+test('a child that child_process already reaped still has its exit status (with PIDFD_INFO_EXIT, Linux 6.15+)', async (t) => {
   const child = sh(t, 'exit 5')
   const pidfd = PidFd.open(child.pid)
   t.deepEqual(await child.exited, [5, null])
   const info = pidfd.tryWait()
   t.truthy(info)
   t.is(info?.rusage, null, 'reaped by someone else: the rusage went with it')
-  if (kernelAtLeast(6, 15)) {
-    t.is(info?.exitCode, 5)
-  } else {
-    t.log('skipped the status check: PIDFD_INFO_EXIT needs Linux 6.15+')
-    t.is(info?.exitCode, null)
-  }
+  // Reaped for sure: only PIDFD_INFO_EXIT can tell.
+  t.is(info?.exitCode, kernelSupport().exitInfo ? 5 : null)
   pidfd.close()
 })
 
@@ -101,7 +97,8 @@ test('tryWait() and isRunning() follow the process without blocking', async (t) 
   child.proc.kill('SIGKILL')
   await child.exited
   t.false(pidfd.isRunning())
-  t.is(pidfd.tryWait()?.signal, 'SIGKILL')
+  // child_process reaped it: the signal is known only with PIDFD_INFO_EXIT.
+  t.is(pidfd.tryWait()?.signal, kernelSupport().exitInfo ? 'SIGKILL' : null)
   pidfd.close()
 })
 
@@ -230,12 +227,7 @@ test('waits on a process that is not our child; its status once its parent reaps
   t.is(seen.pid, grandchild)
   t.is(seen.rusage, null, 'rusage is known only for our own children')
   t.is(await nextLine(out), 'reaped')
-  if (kernelAtLeast(6, 15)) {
-    t.is(pidfd.tryWait()?.signal, 'SIGKILL')
-  } else {
-    t.log('skipped the status check: PIDFD_INFO_EXIT needs Linux 6.15+')
-    t.is(pidfd.tryWait()?.signal, null)
-  }
+  t.is(pidfd.tryWait()?.signal, kernelSupport().exitInfo ? 'SIGKILL' : null)
   pidfd.close()
 })
 

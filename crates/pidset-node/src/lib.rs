@@ -7,6 +7,7 @@
 
 mod error;
 mod exit_record;
+mod kernel_support;
 mod native_pidfd;
 mod poller;
 mod uv;
@@ -14,6 +15,7 @@ mod uv;
 use napi_derive::napi;
 
 pub use exit_record::{ExitState, EXIT_RECORD_LEN};
+pub use kernel_support::probe_kernel_support;
 pub use native_pidfd::NativePidFd;
 pub use poller::Poller;
 

@@ -20,6 +20,7 @@ mod exit_info;
 mod exit_watcher;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
+mod kernel;
 mod pidfd;
 mod support;
 mod sys;
@@ -28,4 +29,5 @@ pub use epoll::{Epoll, Interest};
 pub use error::{Error, Result};
 pub use exit_info::{ExitInfo, ExitStatus, ResourceUsage};
 pub use exit_watcher::{Event, ExitWatcher, Report};
+pub use kernel::{kernel_support, KernelSupport};
 pub use pidfd::{PidFd, REAP_GRACE};
