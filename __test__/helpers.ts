@@ -162,3 +162,21 @@ export function assertChildStatus<T>(t: ExecutionContext, actual: T | null, expe
     t.is(actual, expected, what)
   }
 }
+
+/**
+ * Asserts a subprocess's output lines, where `<S>` in an expected line
+ * stands for a status S (exit code or signal) of a `child_process` child:
+ * exactly S with PIDFD_INFO_EXIT, else S or null (see assertChildStatus).
+ */
+export function assertLinesWithChildStatuses(t: ExecutionContext, actual: string[], expected: string[]): void {
+  const exact = kernelSupport().exitInfo
+  const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  t.is(actual.length, expected.length, `lines: ${JSON.stringify(actual)}`)
+  expected.forEach((line, i) => {
+    const pattern = line
+      .split(/<([^>]*)>/)
+      .map((part, j) => (j % 2 === 0 || exact ? escape(part) : `(?:${escape(part)}|null)`))
+      .join('')
+    t.regex(actual[i] ?? '', new RegExp(`^${pattern}$`))
+  })
+}

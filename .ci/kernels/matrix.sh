@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# matrix.sh [SERIES...]: runs the whole ava suite under each kernel series
+# (default: 5.10 6.1 6.12 6.16, the lines of Debian 11, 12 and 13 and the
+# first after 6.15's PIDFD_INFO_EXIT), each booted under qemu by boot.sh,
+# and fails naming every kernel on which a test failed. Run it after `npm
+# test` on the host, which builds the package, the fault build and the test
+# fixtures that the guests (without a compiler) use.
+#
+# Kernels and images are cached in $KERNELS (default target/kernels); each
+# kernel's TAP output is kept in $KERNELS/results/<release>.tap.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export KERNELS=${KERNELS:-$PWD/target/kernels}
+here=.ci/kernels
+[ $# -gt 0 ] || set -- 5.10 6.1 6.12 6.16
+mkdir -p "$KERNELS/results"
+failed=()
+for series in "$@"; do
+  dir=$(bash "$here/fetch.sh" "$series")
+  release=$(basename "$dir")
+  tap=$KERNELS/results/$release.tap
+  started=$(date +%s)
+  # The guest sees the repository as /pkg and the cache under it only if
+  # the cache is inside the repository; TAP goes through the job's stdout
+  # otherwise, so it is written by the guest to a path the host can read.
+  rc=0
+  bash "$here/boot.sh" "$dir" 'node node_modules/ava/entrypoints/cli.mjs --tap >/job/tap 2>&1' || rc=$?
+  job=$(ls -td "$KERNELS/jobs/$release".* | head -1)
+  cp "$job/tap" "$tap" 2>/dev/null || : >"$tap"
+  seconds=$(($(date +%s) - started))
+  passed=$(grep -c '^ok ' "$tap" || true)
+  skipped=$(grep -c '^ok .*# SKIP' "$tap" || true)
+  failing=$(grep -c '^not ok ' "$tap" || true)
+  echo "kernel $release: $((passed - skipped)) passed, $skipped skipped, $failing failed, exit $rc, ${seconds} s"
+  if [ "$rc" != 0 ] || [ "$failing" != 0 ] || [ "$passed" = 0 ]; then
+    grep -A12 '^not ok ' "$tap" | sed "s/^/  [$release] /" || true
+    failed+=("$release")
+  fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "kernel matrix: failed on ${failed[*]}" >&2
+  exit 1
+fi
+echo "kernel matrix: all green on $*"
