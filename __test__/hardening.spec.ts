@@ -191,7 +191,7 @@ test('epoll_wait failing rejects every pending wait, and later waits work', asyn
       console.log((await Promise.all(pending)).join(' | '));
       const later = set.waitAll();
       b.stdin.end('go\\n');
-      console.log((await later).map((i) => i.exitCode).join(), (await pa.wait()).signal);
+      console.log((await later).map((i) => String(i.exitCode)).join(), (await pa.wait()).signal);
     })();`])
   t.is(run.code, 0, run.stderr)
   assertLinesWithChildStatuses(t, run.stdout.trim().split('\n'), ['EBADF epoll_wait | EBADF epoll_wait', '<2> <SIGKILL>'])
@@ -213,7 +213,7 @@ test('AbortSignal methods that throw cannot leave timers behind or drop exits', 
       const second = PidFd.open(other.pid);
       const both = [pidfd.wait({ signal: throwsOnRemove }), second.wait({ signal: throwsOnRemove })];
       child.stdin.end('go\\n'); other.stdin.end('go\\n');
-      console.log((await Promise.all(both)).map((i) => i.exitCode).join());
+      console.log((await Promise.all(both)).map((i) => String(i.exitCode)).join());
     })();`])
   t.is(run.code, 0, run.stderr)
   assertLinesWithChildStatuses(t, run.stdout.trim().split('\n'), ['add refused', 'warning', 'warning', '<1>,<2>'])

@@ -5,7 +5,7 @@ use std::os::fd::AsRawFd;
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::{kernel_at_least, pid_of, read_line, sh};
+use common::{has_exit_info, pid_of, read_line, sh};
 use pidset::{Event, ExitStatus, ExitWatcher, PidFd, Report};
 
 /// Collects until `count` events have come (each call may return a few).
@@ -104,7 +104,7 @@ fn a_non_child_is_reported_at_its_exit_and_again_with_its_status_at_its_reap() {
     watcher.watch(&pidfd).expect("watch");
     assert!(pidfd.send_signal(libc::SIGKILL).expect("kill"));
     let first = collect(&mut watcher, 1);
-    if !kernel_at_least(6, 15) {
+    if !has_exit_info() {
         eprintln!("skipped the reap check: PIDFD_INFO_EXIT needs Linux 6.15+");
         assert_eq!(exited(&first[0]).status, None);
     } else {
@@ -143,7 +143,7 @@ fn blocking_wait_waits_for_the_reap_of_a_non_child_within_the_grace() {
     let pidfd = PidFd::open(grandchild).expect("open");
     assert!(pidfd.send_signal(libc::SIGKILL).expect("kill"));
     let info = pidfd.wait(None).expect("wait").expect("exited");
-    if kernel_at_least(6, 15) {
+    if has_exit_info() {
         assert_eq!(info.status.and_then(|s| s.signal()), Some(libc::SIGKILL));
     } else {
         eprintln!("skipped the status check: PIDFD_INFO_EXIT needs Linux 6.15+");

@@ -5,7 +5,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
-use common::{kernel_at_least, pid_of, read_line, sh, NO_SUCH_PID};
+use common::{has_exit_info, pid_of, read_line, sh, NO_SUCH_PID};
 use pidset::{ExitStatus, PidFd};
 
 fn exit_of(script: &str) -> pidset::ExitInfo {
@@ -112,7 +112,7 @@ fn reports_a_reaped_non_child_from_pidfs() {
     assert_eq!(read_line(&mut out), "reaped");
     let info = pidfd.exit_info().expect("exit_info").expect("exited");
     assert_eq!(info.rusage, None, "rusage is only known for our children");
-    if kernel_at_least(6, 15) {
+    if has_exit_info() {
         assert_eq!(info.status.and_then(|s| s.signal()), Some(libc::SIGKILL));
     } else {
         eprintln!("skipped the status check: PIDFD_INFO_EXIT needs Linux 6.15+");
@@ -120,4 +120,22 @@ fn reports_a_reaped_non_child_from_pidfs() {
     }
     shell.kill().expect("kill shell");
     shell.wait().expect("reap shell");
+}
+
+#[test]
+fn kernel_support_agrees_with_what_the_calls_do() {
+    let k = pidset::kernel_support().expect("probe");
+    assert!(k.pidfd_open, "these tests run where pidfd_open works");
+    // Each feature came after the one before it: a kernel cannot have one
+    // without the earlier ones (a sandbox could, but not this one).
+    assert!(k.waitid_pidfd && (!k.get_info || k.nonblock) && (!k.exit_info || k.get_info));
+    // What it reports is what a reaped process actually gives.
+    let mut child = sh("exit 9");
+    let pidfd = PidFd::open(pid_of(&child)).expect("open");
+    child.wait().expect("reap");
+    let info = pidfd.exit_info().expect("exit_info").expect("exited");
+    let code = info.status.and_then(|s| s.code());
+    assert_eq!(code, k.exit_info.then_some(9));
+    // Probing again answers the same.
+    assert_eq!(pidset::kernel_support().expect("probe"), k);
 }

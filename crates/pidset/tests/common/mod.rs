@@ -26,15 +26,10 @@ pub fn pid_of(child: &Child) -> i32 {
     i32::try_from(child.id()).expect("pid fits i32")
 }
 
-/// Whether the running kernel is at least `major.minor`.
-pub fn kernel_at_least(major: u32, minor: u32) -> bool {
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let mut parts = release
-        .trim()
-        .split(['.', '-'])
-        .map(|p| p.parse::<u32>().unwrap_or(0));
-    let found = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    found >= (major, minor)
+/// Whether the kernel keeps a reaped process's status (PIDFD_INFO_EXIT,
+/// Linux 6.15), as probed: the version string says nothing of backports.
+pub fn has_exit_info() -> bool {
+    pidset::kernel_support().is_ok_and(|k| k.exit_info)
 }
 
 /// A PID that no process can have: above the kernel's pid_max limit (2^22).
