@@ -73,7 +73,14 @@ export interface Ran {
   stderr: string
 }
 
-/** Runs `command args...` (with `env` added to ours) and returns how it ended. */
+/**
+ * How much slower than a real machine this one runs: the kernel matrix sets
+ * PIDSET_TEST_TIME_SCALE in its emulated guests, where a Node start-up takes
+ * seconds. Scales the time limits of subprocesses, never what a test asserts.
+ */
+export const TIME_SCALE = Math.max(1, Number(process.env.PIDSET_TEST_TIME_SCALE) || 1)
+
+/** Runs `command args...` (with `env` added to ours) and returns how it ended; killed after `timeoutMs` × {@link TIME_SCALE}. */
 export async function runCommand(
   command: string,
   args: string[],
@@ -83,7 +90,7 @@ export async function runCommand(
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: timeoutMs,
+    timeout: timeoutMs * TIME_SCALE,
     killSignal: 'SIGKILL',
   })
   let stdout = ''
