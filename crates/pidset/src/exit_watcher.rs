@@ -183,7 +183,7 @@ impl ExitWatcher {
                 }
             }
             Ok(Some(info)) => {
-                self.remove(fd);
+                self.forget(fd);
                 Report::Exited(info)
             }
         };
@@ -198,6 +198,15 @@ impl ExitWatcher {
             pidfd: Rc::clone(pidfd),
             report: Report::Failed(err.with_pid(pidfd.pid())),
         })
+    }
+
+    /// Stops tracking `fd` after its one-shot registration fired, without
+    /// the `epoll_ctl` that would delete it: a fired one-shot registration
+    /// reports nothing more, closing the pidfd deletes it, and watching it
+    /// again modifies it (`arm` meets EEXIST). That saves a system call on
+    /// the path of every exit.
+    fn forget(&mut self, fd: RawFd) {
+        self.watched.remove(&fd);
     }
 
     fn remove(&mut self, fd: RawFd) -> Option<Watched> {
