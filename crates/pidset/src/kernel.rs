@@ -7,7 +7,7 @@ use std::os::fd::AsFd;
 use crate::error::Result;
 use crate::pidfd::PidFd;
 use crate::support;
-use crate::sys::pidfd_info::{reaped_exit_status, ReapedStatus};
+use crate::sys::pidfd_info::{reaped_exit_status, record_exit_info_support, ReapedStatus};
 use crate::sys::waitid::peek_exit;
 
 /// The pidfd features of the running kernel (and sandbox).
@@ -77,6 +77,9 @@ fn probe_exit_info() -> Result<(bool, bool)> {
         && crate::sys::last_errno() == libc::EINTR
     {}
     let pidfd = opened?;
+    // The reap is complete when waitpid returns, so unlike a process someone
+    // else reaps, the answer cannot be caught halfway: it is the kernel's.
     let known = matches!(reaped_exit_status(pidfd.as_fd(), true), ReapedStatus::Known(s) if s.code() == Some(7));
+    record_exit_info_support(known);
     Ok((support::PIDFD_GET_INFO.is_present(), known))
 }

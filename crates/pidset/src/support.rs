@@ -41,6 +41,8 @@ pub(crate) static PIDFD_NONBLOCK: Feature = Feature::new();
 /// The `PIDFD_GET_INFO` ioctl (Linux 6.13).
 pub(crate) static PIDFD_GET_INFO: Feature = Feature::new();
 
-/// `PIDFD_INFO_EXIT`: the exit status of a reaped process (Linux 6.15). Only
-/// a reaped process tells: 6.13 and 6.14 answer ESRCH for it instead.
+/// `PIDFD_INFO_EXIT`: the exit status of a reaped process (Linux 6.15).
+/// Present once any answer carries it; absent only once a reap of our own
+/// showed it missing (`kernel_support`): an ESRCH for someone else's process
+/// may be a reap caught halfway, which says nothing of the kernel.
 pub(crate) static PIDFD_INFO_EXIT: Feature = Feature::new();

@@ -1,6 +1,6 @@
 mod common;
 
-use std::io::{BufReader, Write};
+use std::io::BufReader;
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
 use std::time::Duration;
@@ -91,17 +91,40 @@ fn unwatched_processes_are_not_reported_and_their_descriptor_lives_while_watched
     );
 }
 
+/// Stops `child` and returns once the kernel reports it stopped, so it can
+/// no longer run (and so cannot reap anything) until SIGCONT.
+fn stop_and_confirm(child: &std::process::Child) {
+    let pid = pid_of(child);
+    // SAFETY: kill has no memory arguments; `pid` is our unreaped child.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0, "SIGSTOP");
+    // SAFETY: an all-zero siginfo_t is a valid value for waitid to fill in.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `info` is a valid, writable siginfo_t; WNOWAIT leaves the
+    // stop to be reported again, so nothing else's view changes.
+    let rc = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WSTOPPED | libc::WNOWAIT,
+        )
+    };
+    assert_eq!(rc, 0, "waitid(WSTOPPED)");
+}
+
 #[test]
 fn a_non_child_is_reported_at_its_exit_and_again_with_its_status_at_its_reap() {
-    // The grandchild is the shell's: the shell reaps it only when told to.
-    let mut shell =
-        sh("exec 2>/dev/null; sleep 30 & echo $!; read _; wait $!; echo reaped; read _");
-    let mut input = shell.stdin.take();
+    // The grandchild is the shell's. Shells may reap a background child at
+    // any SIGCHLD, not only in `wait`, so the shell is stopped while the
+    // grandchild dies: the reap then happens only once it is continued.
+    let mut shell = sh("exec 2>/dev/null; sleep 30 & echo $!; wait $!; echo reaped; read _");
+    let input = shell.stdin.take();
     let mut out = BufReader::new(shell.stdout.take().expect("stdout"));
     let grandchild: i32 = read_line(&mut out).parse().expect("pid");
     let pidfd = Rc::new(PidFd::open(grandchild).expect("open"));
     let mut watcher = ExitWatcher::new().expect("watcher");
     watcher.watch(&pidfd).expect("watch");
+    stop_and_confirm(&shell);
     assert!(pidfd.send_signal(libc::SIGKILL).expect("kill"));
     let first = collect(&mut watcher, 1);
     if !has_exit_info() {
@@ -122,8 +145,11 @@ fn a_non_child_is_reported_at_its_exit_and_again_with_its_status_at_its_reap() {
             watcher.collect(Some(Duration::from_millis(50)), &mut none),
             0
         );
-        writeln!(input.as_mut().expect("stdin"), "reap").expect("tell the shell");
-        assert_eq!(read_line(&mut out), "reaped");
+    }
+    // SAFETY: kill has no memory arguments; the shell is our unreaped child.
+    assert_eq!(unsafe { libc::kill(pid_of(&shell), libc::SIGCONT) }, 0);
+    assert_eq!(read_line(&mut out), "reaped");
+    if has_exit_info() {
         let second = collect(&mut watcher, 1);
         let info = exited(&second[0]);
         assert_eq!(info.status.and_then(|s| s.signal()), Some(libc::SIGKILL));

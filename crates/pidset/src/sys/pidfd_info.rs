@@ -49,10 +49,11 @@ pub(crate) enum ReapedStatus {
 
 /// The exit status the kernel keeps for a process once its parent has
 /// reaped it (Linux 6.15+). `reaped` says whether that happened (the pidfd
-/// polls POLLHUP). What the kernel supports is remembered after the first
+/// polls POLLHUP). A kernel without the ioctl is remembered after its first
 /// answer, so older kernels pay one failed call per process, not per call.
 pub(crate) fn reaped_exit_status(pidfd: BorrowedFd<'_>, reaped: bool) -> ReapedStatus {
-    if support::PIDFD_GET_INFO.is_absent() || (reaped && support::PIDFD_INFO_EXIT.is_absent()) {
+    // Known to be absent only from `kernel_support`'s probe (see `failed`).
+    if support::PIDFD_GET_INFO.is_absent() || support::PIDFD_INFO_EXIT.is_absent() {
         return ReapedStatus::Unknown;
     }
     let mut info = PidfdInfo {
@@ -61,7 +62,7 @@ pub(crate) fn reaped_exit_status(pidfd: BorrowedFd<'_>, reaped: bool) -> ReapedS
     };
     loop {
         if let Some(errno) = super::injected("ioctl") {
-            return unsupported(errno);
+            return failed(errno, reaped);
         }
         // SAFETY: `info` is a live, writable, correctly sized structure whose
         // size matches the one encoded in PIDFD_GET_INFO; the fd is borrowed.
@@ -77,7 +78,7 @@ pub(crate) fn reaped_exit_status(pidfd: BorrowedFd<'_>, reaped: bool) -> ReapedS
         }
         let errno = super::last_errno();
         if errno != libc::EINTR {
-            return unsupported(errno);
+            return failed(errno, reaped);
         }
     }
     support::PIDFD_GET_INFO.set(true);
@@ -93,15 +94,29 @@ pub(crate) fn reaped_exit_status(pidfd: BorrowedFd<'_>, reaped: bool) -> ReapedS
     }
 }
 
-/// What a failed PIDFD_GET_INFO says of the kernel. The status is unknown in
-/// every case, which is not an error for the caller.
-fn unsupported(errno: i32) -> ReapedStatus {
+/// What a failed PIDFD_GET_INFO says: the status is unknown, or comes at a
+/// reap that is under way. Never an error for the caller.
+fn failed(errno: i32, reaped: bool) -> ReapedStatus {
     match errno {
         // No such ioctl: before 6.13.
-        libc::ENOTTY | libc::EINVAL => support::PIDFD_GET_INFO.set(false),
-        // The process is reaped and the kernel kept nothing: 6.13, 6.14.
-        libc::ESRCH => support::PIDFD_INFO_EXIT.set(false),
-        _ => {}
+        libc::ENOTTY | libc::EINVAL => {
+            support::PIDFD_GET_INFO.set(false);
+            ReapedStatus::Unknown
+        }
+        // The PID is no longer (or not) visible to us. Before the pidfd polls
+        // POLLHUP, that is a reap under way: the kernel unhashes the PID some
+        // microseconds before it stores the status, so the status comes with
+        // the POLLHUP. After it, this kernel kept nothing (6.13, 6.14), or
+        // the process is in a PID namespace we cannot see. Neither says what
+        // the kernel can do for other processes, so nothing is remembered:
+        // only a reap of our own (`kernel_support`) tells that for certain.
+        libc::ESRCH if !reaped => ReapedStatus::AtReap,
+        _ => ReapedStatus::Unknown,
     }
-    ReapedStatus::Unknown
+}
+
+/// Records whether the kernel keeps reaped processes' statuses, as a reap of
+/// our own showed (see `kernel_support`); `failed` never guesses it.
+pub(crate) fn record_exit_info_support(kept: bool) {
+    support::PIDFD_INFO_EXIT.set(kept);
 }
