@@ -8,9 +8,10 @@
 //! instance and reports each exit once; [`Epoll`] is the bare readiness set
 //! beneath it.
 //!
-//! Nothing here reaps a process: exit statuses are read with `WNOWAIT`, so a
-//! child that some other code spawned (Node's `child_process`, say) is still
-//! there for its owner to wait on.
+//! Nothing here reaps a process it did not start: exit statuses are read
+//! with `WNOWAIT`, so a child that some other code spawned (Node's
+//! `child_process`, say) is still there for its owner to wait on. Children
+//! started with [`spawn`] are this library's own, reaped by [`PidFd::reap`].
 #![cfg(target_os = "linux")]
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -22,6 +23,7 @@ mod exit_watcher;
 pub mod fault;
 mod kernel;
 mod pidfd;
+mod spawn;
 mod support;
 mod sys;
 
@@ -31,3 +33,4 @@ pub use exit_info::{ExitInfo, ExitStatus, ResourceUsage};
 pub use exit_watcher::{Event, ExitWatcher, Report};
 pub use kernel::{kernel_support, KernelSupport};
 pub use pidfd::{PidFd, REAP_GRACE};
+pub use spawn::{spawn, Child, SpawnOptions, Stdio};

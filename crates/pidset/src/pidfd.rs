@@ -11,7 +11,7 @@ use crate::support::PIDFD_NONBLOCK;
 use crate::sys::injected;
 use crate::sys::pidfd_info::{reaped_exit_status, ReapedStatus};
 use crate::sys::pidfd_send_signal::pidfd_send_signal;
-use crate::sys::waitid::{peek_exit, Peek};
+use crate::sys::waitid::{peek_exit, reap_exit, Peek};
 
 /// How long to wait for the parent of somebody else's process to reap it,
 /// once it has exited, so as to report its exit status (which the kernel
@@ -156,6 +156,24 @@ impl PidFd {
             rusage: None,
             status_at_reap,
         }))
+    }
+
+    /// Reaps the process, a child of ours that has exited, and returns its
+    /// exit (status and resource usage); `None` while it runs. For children
+    /// this library started ([`crate::spawn`]), whose owner it is: reaping
+    /// someone else's child (Node's `child_process`) would take its exit
+    /// from it. Fails with ECHILD if it is not our child or already reaped.
+    pub fn reap(&self) -> Result<Option<ExitInfo>> {
+        match reap_exit(self.fd.as_fd()) {
+            Ok(Peek::Exited(status, rusage)) => Ok(Some(ExitInfo {
+                pid: self.pid,
+                status,
+                rusage: Some(rusage),
+                status_at_reap: false,
+            })),
+            Ok(Peek::NotYet) => Ok(None),
+            Err(errno) => Err(Error::new(errno, "waitid", Some(self.pid))),
+        }
     }
 
     /// What `waitid(WNOWAIT)` says of the process, as a child of ours.

@@ -22,10 +22,20 @@ pub(crate) enum Peek {
 /// as a positive errno: `ECHILD` when the process is not our child (or was
 /// already reaped), `EINVAL` on kernels before 5.4 (no `P_PIDFD`).
 pub(crate) fn peek_exit(pidfd: BorrowedFd<'_>) -> Result<Peek, i32> {
+    wait_exit(pidfd, libc::WEXITED | libc::WNOHANG | libc::WNOWAIT)
+}
+
+/// Reaps a child that has exited, returning what [`peek_exit`] would have:
+/// the zombie is gone afterwards and its PID free for reuse. Only for a
+/// child whose owner is this library (see `spawn`); errors as `peek_exit`.
+pub(crate) fn reap_exit(pidfd: BorrowedFd<'_>) -> Result<Peek, i32> {
+    wait_exit(pidfd, libc::WEXITED | libc::WNOHANG)
+}
+
+fn wait_exit(pidfd: BorrowedFd<'_>, options: libc::c_int) -> Result<Peek, i32> {
     if let Some(errno) = super::injected("waitid") {
         return Err(errno);
     }
-    let options = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
     loop {
         let mut info = MaybeUninit::<libc::siginfo_t>::zeroed();
         let mut usage = MaybeUninit::<libc::rusage>::zeroed();
