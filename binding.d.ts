@@ -30,6 +30,21 @@ export declare class NativePidFd {
    * (`lib/exit-record.ts`) and returns the record's state.
    */
   readExit(out: Float64Array): ExitState
+  /**
+   * Reaps the process, a child pidset started (and so owns) that has
+   * exited: writes its exit into `out` as `readExit` does and returns
+   * `Exited`, or `Running` (writing nothing) while it runs.
+   */
+  reap(out: Float64Array): ExitState
+  /** Whether the process is an unreaped child of this process. */
+  isUnreapedChild(): boolean
+  /** A second handle to the same process, closed independently. */
+  duplicate(): NativePidFd
+  /**
+   * Kills and reaps a child pidset started whose start cannot be
+   * completed, then closes the handle (see `pidset::Child::discard`).
+   */
+  discard(): void
   /** Closes the descriptor (once no poller watches it); idempotent. */
   close(): void
 }
@@ -92,3 +107,46 @@ export declare function probeKernelSupport(): Record<'pidfdOpen' | 'waitidPidfd'
  * its parent, so as to report its status (see `pidset::REAP_GRACE`).
  */
 export declare const REAP_GRACE_MS: number
+
+/**
+ * Starts a child; writes the parent's ends of its piped streams (or -1)
+ * into `streams` (3 slots), which the caller then owns, and returns the
+ * child's handle. Throws a failure with `syscall` 'spawn' (or the call that
+ * failed before it) if it could not be started.
+ */
+export declare function spawnChild(request: SpawnRequest, streams: Int32Array): NativePidFd
+
+/** What to start, validated by `lib/spawn.ts`. */
+export interface SpawnRequest {
+  /** The program, a path or a name looked up in `PATH`. */
+  file: string
+  /** Its arguments after argv[0]. */
+  args: Array<string>
+  /** argv[0], when not `file`. */
+  argv0?: string
+  /** The environment as `NAME=value` entries. */
+  env: Array<string>
+  /** The working directory, when not this process's. */
+  cwd?: string
+  /** stdin, stdout, stderr: a [`StdioCode`] or a descriptor. */
+  stdio: Array<number>
+  /** Whether the child leads a new session. */
+  detached: boolean
+  /** The user to run as. */
+  uid?: number
+  /** The group to run as. */
+  gid?: number
+}
+
+/**
+ * The stdio codes of [`SpawnRequest::stdio`]; any other value is a
+ * descriptor of the parent's to give the child.
+ */
+export declare const enum StdioCode {
+  /** A new socket pair; the parent's end comes back in `streams`. */
+  Pipe = -1,
+  /** The parent's own stream. */
+  Inherit = -2,
+  /** `/dev/null`. */
+  Ignore = -3,
+}

@@ -841,3 +841,5 @@ module.exports.EXIT_RECORD_LEN = nativeBinding.EXIT_RECORD_LEN
 module.exports.ExitState = nativeBinding.ExitState
 module.exports.probeKernelSupport = nativeBinding.probeKernelSupport
 module.exports.REAP_GRACE_MS = nativeBinding.REAP_GRACE_MS
+module.exports.spawnChild = nativeBinding.spawnChild
+module.exports.StdioCode = nativeBinding.StdioCode

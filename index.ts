@@ -10,7 +10,10 @@
  */
 export { PidFd } from './lib/pid-fd'
 export { PidSet } from './lib/pid-set'
+export { spawn, Subprocess, type Output, type OutputOptions } from './lib/subprocess'
+export type { SpawnOptions, StdioOption } from './lib/spawn-options'
+export type { ChildLike } from './lib/from-child'
 export type { ExitInfo, ResourceUsage } from './lib/exit-info'
 export { kernelSupport, type KernelSupport } from './lib/kernel'
 export type { WaitOptions } from './lib/validate'
-export { AbortError, type PidsetSystemError } from './lib/errors'
+export { AbortError, type PidsetSystemError, type SpawnError } from './lib/errors'

@@ -35,3 +35,4 @@ export type Poller = Native.Poller
 export const EXIT_RECORD_LEN = native.EXIT_RECORD_LEN
 export const REAP_GRACE_MS = native.REAP_GRACE_MS
 export const probeKernelSupport = native.probeKernelSupport
+export const spawnChild = native.spawnChild

@@ -10,6 +10,8 @@ import { constants } from 'node:os'
 export const ERROR_CODES = {
   /** An argument of the wrong type. */
   INVALID_ARG_TYPE: 'ERR_INVALID_ARG_TYPE',
+  /** An argument of the right type but a value that cannot be used. */
+  INVALID_ARG_VALUE: 'ERR_INVALID_ARG_VALUE',
   /** A number outside its range. */
   OUT_OF_RANGE: 'ERR_OUT_OF_RANGE',
   /** A signal name or number that does not exist. */
@@ -153,6 +155,28 @@ function describeReceived(value: unknown): string {
 /** TypeError ERR_INVALID_ARG_TYPE, worded as Node words it. */
 export function invalidArgType(name: string, expected: string, value: unknown): CodedError<TypeError> {
   return coded(new TypeError(`The "${name}" argument must be ${expected}. ${describeReceived(value)}`), ERROR_CODES.INVALID_ARG_TYPE)
+}
+
+/** TypeError ERR_INVALID_ARG_VALUE, worded as Node words it. */
+export function invalidArgValue(name: string, value: unknown, reason = 'is invalid'): CodedError<TypeError> {
+  return coded(new TypeError(`The argument '${name}' ${reason}. Received ${inspect(value)}`), ERROR_CODES.INVALID_ARG_VALUE)
+}
+
+/** A child that could not be started, as child_process reports it. */
+export interface SpawnError extends PidsetSystemError {
+  /** The program. */
+  path: string
+  /** Its arguments. */
+  spawnargs: string[]
+}
+
+/** The error of a spawn that failed with `errno`, in child_process's shape. */
+export function spawnError(errno: number, file: string, args: readonly string[]): SpawnError {
+  const err = systemError(errno, `spawn ${file}`, undefined) as SpawnError
+  err.message = `spawn ${file} ${err.code}`
+  err.path = file
+  err.spawnargs = [...args]
+  return err
 }
 
 /** RangeError ERR_OUT_OF_RANGE, worded as Node words it. */

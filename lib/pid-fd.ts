@@ -8,6 +8,7 @@ import { decodeExit, scratch } from './exit-record'
 import { defer } from './defer'
 import { disposeSymbol } from './dispose'
 import { toSignalNumber } from './signals'
+import { openChild, type ChildLike } from './from-child'
 import { validatePid, validateWaitOptions, type WaitOptions } from './validate'
 import { Waiters } from './waiters'
 
@@ -35,8 +36,18 @@ export const kUnobserve = Symbol('pidset.unobserve')
 export const kCloseSoon = Symbol('pidset.closeSoon')
 /** Internal: watch again after a reported failure. */
 export const kRetry = Symbol('pidset.retry')
-/** Only PidFd.open() (and later spawn) may construct a PidFd. */
+/** Internal: a PidFd over a native handle opened elsewhere (spawn, fromChild). */
+export const kAdopt = Symbol('pidset.adopt')
+/** Internal: the exit, learned by the handle's owner (spawn reaps its children). */
+export const kExitKnown = Symbol('pidset.exitKnown')
+/** Only PidFd.open() and the internal factories may construct a PidFd. */
 const kCreate = Symbol('pidset.create')
+
+/**
+ * Where the exit status comes from when the kernel no longer has it: a
+ * child_process child that libuv reaped first, on Linux before 6.15.
+ */
+export type StatusFallback = () => Pick<ExitInfo, 'exitCode' | 'signal'> | null
 
 /**
  * A race-free handle to one process (a Linux pidfd).
@@ -65,12 +76,14 @@ export class PidFd {
   #observers = new Set<MemberObserver>()
   /** What the event loop reports to. */
   #target: ExitTarget
+  #statusFallback: StatusFallback | undefined
 
   /** @throws {TypeError} `ERR_ILLEGAL_CONSTRUCTOR`: use {@link PidFd.open}. */
-  private constructor(token: unknown, pid?: number, handle?: NativePidFd) {
+  private constructor(token: unknown, pid?: number, handle?: NativePidFd, statusFallback?: StatusFallback) {
     if (token !== kCreate || pid === undefined || handle === undefined) throw illegalConstructor()
     this.pid = pid
     this.#native = handle
+    this.#statusFallback = statusFallback
     this.#target = {
       pid,
       onExit: (info, final) => this.#onExit(info, final),
@@ -86,6 +99,27 @@ export class PidFd {
   static open(pid: number): PidFd {
     validatePid(pid)
     return new PidFd(kCreate, pid, native(pid, () => NativePidFd.open(pid)))
+  }
+
+  /**
+   * A handle to a child that `child_process` started (and so execa,
+   * nano-spawn, tinyexec, cross-spawn...). It never reaps: the child's own
+   * `'exit'` event still fires. Its exit code or signal is always known: from
+   * the kernel if pidset reads it first, else from the ChildProcess once
+   * libuv has reaped it; `rusage` only in the first case (else null).
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` unless given a ChildProcess.
+   * @throws {Error} code `'ESRCH'` if the child never started or has already
+   *   exited (its `exitCode` or `signalCode` is set), `'ECHILD'` if the
+   *   process is not this process's child.
+   */
+  static fromChild(child: ChildLike): PidFd {
+    const { pid, handle, fallback } = openChild(child)
+    return new PidFd(kCreate, pid, handle, fallback)
+  }
+
+  /** @internal */
+  static [kAdopt](handle: NativePidFd): PidFd {
+    return new PidFd(kCreate, handle.pid, handle)
   }
 
   /** The raw descriptor, for use with other APIs; -1 once closed. */
@@ -251,7 +285,7 @@ export class PidFd {
     const state = native(this.pid, () => handle.readExit(scratch))
     if (state === ExitState.Running) return null
     this.#exited = true
-    const info = decodeExit(scratch, 0, this.pid)
+    const info = this.#withFallback(decodeExit(scratch, 0, this.pid))
     const final = state === ExitState.Exited
     if (final && isComplete(info)) this.#exit = info
     return { info: this.#exit ?? info, final }
@@ -297,8 +331,27 @@ export class PidFd {
     for (const observer of observers) observer.serve()
   }
 
+  /** @internal The exit, as the handle's owner learned it (see spawn). */
+  [kExitKnown](info: ExitInfo): void {
+    this.#exited = true
+    if (isComplete(info)) this.#exit = info
+    if (this.#delivered) return
+    if (this.#watched && this.#native) unwatch(this.#native)
+    this.#watched = false
+    this.#deliver(info)
+  }
+
+  /** `info`, with its status from the fallback when the kernel had none. */
+  #withFallback(info: ExitInfo): ExitInfo {
+    if (isComplete(info) || !this.#statusFallback) return info
+    const status = this.#statusFallback()
+    if (!status || (status.exitCode === null && status.signal === null)) return info
+    return Object.freeze({ ...info, exitCode: status.exitCode, signal: status.signal })
+  }
+
   /** Tells every waiter and observer, once, how the process ended. */
-  #deliver(info: ExitInfo): void {
+  #deliver(exit: ExitInfo): void {
+    const info = this.#withFallback(exit)
     if (this.#reapTimer) this.#clearReapTimer()
     this.#delivered = info
     if (isComplete(info)) this.#exit = info

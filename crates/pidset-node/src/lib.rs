@@ -10,6 +10,7 @@ mod exit_record;
 mod kernel_support;
 mod native_pidfd;
 mod poller;
+mod spawn;
 mod uv;
 
 use napi_derive::napi;
@@ -18,6 +19,7 @@ pub use exit_record::{ExitState, EXIT_RECORD_LEN};
 pub use kernel_support::probe_kernel_support;
 pub use native_pidfd::NativePidFd;
 pub use poller::Poller;
+pub use spawn::{spawn_child, SpawnRequest, StdioCode};
 
 /// How long (ms) to wait for somebody else's exited process to be reaped by
 /// its parent, so as to report its status (see `pidset::REAP_GRACE`).

@@ -82,6 +82,54 @@ impl NativePidFd {
         Ok(state)
     }
 
+    /// Reaps the process, a child pidset started (and so owns) that has
+    /// exited: writes its exit into `out` as `readExit` does and returns
+    /// `Exited`, or `Running` (writing nothing) while it runs.
+    #[napi]
+    pub fn reap(&self, env: Env, mut out: Float64ArraySlice) -> Result<ExitState> {
+        // SAFETY: as in `read_exit`.
+        let out = unsafe { out.as_mut() };
+        if out.len() < EXIT_RECORD_LEN as usize {
+            return Err(napi::Error::new(
+                Status::InvalidArg,
+                "the record buffer is too short",
+            ));
+        }
+        let pidfd = self.get(&env, "waitid")?;
+        match pidfd.reap().map_err(|e| syscall_error(&env, &e))? {
+            None => Ok(ExitState::Running),
+            Some(info) => {
+                exit_record::write(out, pidfd.as_raw_fd(), ExitState::Exited, Some(&info));
+                Ok(ExitState::Exited)
+            }
+        }
+    }
+
+    /// Whether the process is an unreaped child of this process.
+    #[napi]
+    pub fn is_unreaped_child(&self, env: Env) -> Result<bool> {
+        self.get(&env, "waitid")?
+            .is_unreaped_child()
+            .map_err(|e| syscall_error(&env, &e))
+    }
+
+    /// A second handle to the same process, closed independently.
+    #[napi]
+    pub fn duplicate(&self, env: Env) -> Result<NativePidFd> {
+        let pidfd = self.get(&env, "dup")?;
+        let copy = pidfd.try_clone().map_err(|e| syscall_error(&env, &e))?;
+        Ok(Self::from_core(Rc::new(copy)))
+    }
+
+    /// Kills and reaps a child pidset started whose start cannot be
+    /// completed, then closes the handle (see `pidset::Child::discard`).
+    #[napi]
+    pub fn discard(&mut self) {
+        if let Some(pidfd) = self.inner.take() {
+            pidset::Child::discard(&pidfd);
+        }
+    }
+
     /// Closes the descriptor (once no poller watches it); idempotent.
     #[napi]
     pub fn close(&mut self) {
@@ -90,6 +138,14 @@ impl NativePidFd {
 }
 
 impl NativePidFd {
+    /// Wraps a handle the core opened.
+    pub(crate) fn from_core(inner: Rc<PidFd>) -> Self {
+        Self {
+            pid: inner.pid(),
+            inner: Some(inner),
+        }
+    }
+
     /// The open handle, or EBADF naming `syscall` once closed.
     pub(crate) fn get(&self, env: &Env, syscall: &'static str) -> Result<&Rc<PidFd>> {
         self.inner

@@ -158,6 +158,30 @@ impl PidFd {
         }))
     }
 
+    /// Whether the process is a child of this process that nobody has reaped
+    /// (`waitid(P_PIDFD, WNOWAIT)` answers for it rather than ECHILD). Before
+    /// Linux 5.4 there is no way to ask, and the answer is `true`.
+    pub fn is_unreaped_child(&self) -> Result<bool> {
+        match peek_exit(self.fd.as_fd()) {
+            Ok(_) | Err(libc::EINVAL) => Ok(true),
+            Err(libc::ECHILD) => Ok(false),
+            Err(errno) => Err(Error::new(errno, "waitid", Some(self.pid))),
+        }
+    }
+
+    /// A second handle to the same process (a duplicate descriptor, also
+    /// close-on-exec), to be closed independently of this one.
+    pub fn try_clone(&self) -> Result<Self> {
+        let fd = self.fd.try_clone().map_err(|e| {
+            Error::new(
+                e.raw_os_error().unwrap_or(libc::EMFILE),
+                "dup",
+                Some(self.pid),
+            )
+        })?;
+        Ok(Self { fd, pid: self.pid })
+    }
+
     /// Reaps the process, a child of ours that has exited, and returns its
     /// exit (status and resource usage); `None` while it runs. For children
     /// this library started ([`crate::spawn`]), whose owner it is: reaping

@@ -84,6 +84,18 @@ pub struct Child {
     pub stderr: Option<OwnedFd>,
 }
 
+impl Child {
+    /// Kills and reaps a child whose caller cannot go on (it could not get a
+    /// second descriptor, say), so that nothing is left behind. Blocks until
+    /// the child is gone, which SIGKILL makes a matter of milliseconds.
+    pub fn discard(pidfd: &PidFd) {
+        let _ = pidfd.send_signal(libc::SIGKILL);
+        if pidfd.wait(None).is_ok() {
+            let _ = pidfd.reap();
+        }
+    }
+}
+
 /// Starts a child as `options` say.
 ///
 /// The child starts clean: every descriptor but its three streams is closed

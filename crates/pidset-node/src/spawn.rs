@@ -1,0 +1,101 @@
+//! `spawnChild`: pidset's own children, translated from what `lib/spawn.ts`
+//! validated into `pidset::spawn`.
+
+use std::os::fd::IntoRawFd;
+use std::rc::Rc;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use pidset::{SpawnOptions, Stdio};
+
+use crate::error::syscall_error;
+use crate::native_pidfd::NativePidFd;
+
+/// The stdio codes of [`SpawnRequest::stdio`]; any other value is a
+/// descriptor of the parent's to give the child.
+#[napi]
+pub enum StdioCode {
+    /// A new socket pair; the parent's end comes back in `streams`.
+    Pipe = -1,
+    /// The parent's own stream.
+    Inherit = -2,
+    /// `/dev/null`.
+    Ignore = -3,
+}
+
+/// What to start, validated by `lib/spawn.ts`.
+#[napi(object)]
+pub struct SpawnRequest {
+    /// The program, a path or a name looked up in `PATH`.
+    pub file: String,
+    /// Its arguments after argv[0].
+    pub args: Vec<String>,
+    /// argv[0], when not `file`.
+    pub argv0: Option<String>,
+    /// The environment as `NAME=value` entries.
+    pub env: Vec<String>,
+    /// The working directory, when not this process's.
+    pub cwd: Option<String>,
+    /// stdin, stdout, stderr: a [`StdioCode`] or a descriptor.
+    pub stdio: Vec<i32>,
+    /// Whether the child leads a new session.
+    pub detached: bool,
+    /// The user to run as.
+    pub uid: Option<u32>,
+    /// The group to run as.
+    pub gid: Option<u32>,
+}
+
+/// Starts a child; writes the parent's ends of its piped streams (or -1)
+/// into `streams` (3 slots), which the caller then owns, and returns the
+/// child's handle. Throws a failure with `syscall` 'spawn' (or the call that
+/// failed before it) if it could not be started.
+#[napi]
+pub fn spawn_child(
+    env: Env,
+    request: SpawnRequest,
+    mut streams: Int32ArraySlice,
+) -> Result<NativePidFd> {
+    // SAFETY: JavaScript is not running while this function does, and
+    // lib/spawn.ts passes a fresh Int32Array of its own.
+    let streams = unsafe { streams.as_mut() };
+    if streams.len() < 3 || request.stdio.len() != 3 {
+        return Err(napi::Error::new(
+            Status::InvalidArg,
+            "three stdio slots are needed",
+        ));
+    }
+    let mut options = SpawnOptions::new(request.file);
+    options.args = request.args.into_iter().map(Into::into).collect();
+    options.argv0 = request.argv0.map(Into::into);
+    options.env = Some(request.env.into_iter().map(split_entry).collect());
+    options.cwd = request.cwd.map(Into::into);
+    for (slot, &code) in options.stdio.iter_mut().zip(&request.stdio) {
+        *slot = match code {
+            -1 => Stdio::Pipe,
+            -2 => Stdio::Inherit,
+            -3 => Stdio::Null,
+            fd => Stdio::Fd(fd),
+        };
+    }
+    options.new_session = request.detached;
+    options.uid = request.uid;
+    options.gid = request.gid;
+    let child = pidset::spawn(&options).map_err(|e| syscall_error(&env, &e))?;
+    for (slot, end) in streams
+        .iter_mut()
+        .zip([child.stdin, child.stdout, child.stderr])
+    {
+        *slot = end.map_or(-1, IntoRawFd::into_raw_fd);
+    }
+    Ok(NativePidFd::from_core(Rc::new(child.pidfd)))
+}
+
+/// `NAME=value` as the pair std wants; `lib/spawn.ts` builds the entries,
+/// so one without `=` (which it never makes) is a name with no value.
+fn split_entry(entry: String) -> (std::ffi::OsString, std::ffi::OsString) {
+    match entry.split_once('=') {
+        Some((name, value)) => (name.into(), value.into()),
+        None => (entry.into(), std::ffi::OsString::new()),
+    }
+}

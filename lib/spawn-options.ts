@@ -1,0 +1,135 @@
+// spawn()'s arguments: checked with Node's error codes, then turned into the
+// binding's SpawnRequest.
+import { StdioCode, type SpawnRequest } from '../binding'
+import { invalidArgType, invalidArgValue, outOfRange } from './errors'
+import { toSignalNumber } from './signals'
+
+const INT32_MAX = 2 ** 31 - 1
+
+/** How one standard stream of the child is set up. */
+export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number
+
+/** Options of {@link spawn}, named as in child_process and execa. */
+export interface SpawnOptions {
+  /** The working directory (default: this process's). */
+  cwd?: string | URL
+  /** The whole environment (default: `process.env`). */
+  env?: NodeJS.ProcessEnv
+  /** `argv[0]` (default: the command). */
+  argv0?: string
+  /** One value for all three streams or one per stream (default `'pipe'`); a number is a descriptor of this process's. */
+  stdio?: StdioOption | readonly [StdioOption?, StdioOption?, StdioOption?]
+  /** Start the child in a new session (`setsid`), as child_process does. */
+  detached?: boolean
+  /** The user to run as. */
+  uid?: number
+  /** The group to run as. */
+  gid?: number
+  /** Kill the child with `killSignal` after this many ms (0 or absent: never). */
+  timeout?: number
+  /** The signal for `timeout`, `signal` and disposal (default `'SIGTERM'`). */
+  killSignal?: NodeJS.Signals | number
+  /** Kill the child with `killSignal` when this signal aborts. */
+  signal?: AbortSignal
+  /** SIGKILL this many ms after killSignal if the child is still running (default 5000; `false`: never). */
+  forceKillAfterDelay?: number | false
+}
+
+/** What the Subprocess needs beyond the request. */
+export interface SpawnPlan {
+  request: SpawnRequest
+  timeout: number
+  killSignal: number
+  signal: AbortSignal | undefined
+  forceKillAfterDelay: number | false
+}
+
+const STDIO_CODES: Record<string, StdioCode> = { pipe: StdioCode.Pipe, inherit: StdioCode.Inherit, ignore: StdioCode.Ignore }
+
+function validateString(value: unknown, name: string): string {
+  if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value)
+  if (value.includes('\u0000')) throw invalidArgValue(name, value, 'must be a string without null bytes')
+  return value
+}
+
+function validateMs(value: unknown, name: string): number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value)
+  if (!Number.isInteger(value) || value < 0 || value > INT32_MAX) throw outOfRange(name, `an integer >= 0 and <= ${INT32_MAX}`, value)
+  return value
+}
+
+function validateId(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value)
+  if (!Number.isInteger(value) || value < 0 || value > 2 ** 32 - 2) throw outOfRange(name, `an integer >= 0 and <= ${2 ** 32 - 2}`, value)
+  return value
+}
+
+function stdioCode(value: unknown, name: string): number {
+  if (value === undefined || value === null) return StdioCode.Pipe
+  if (typeof value === 'string' && value in STDIO_CODES) return STDIO_CODES[value]
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= INT32_MAX) return value
+  throw invalidArgValue(name, value, "must be 'pipe', 'inherit', 'ignore' or a file descriptor")
+}
+
+function validateStdio(stdio: unknown): number[] {
+  if (!Array.isArray(stdio)) {
+    const code = stdioCode(stdio, 'options.stdio')
+    return [code, code, code]
+  }
+  if (stdio.length > 3) throw invalidArgValue('options.stdio', stdio, 'must have at most 3 entries (stdin, stdout, stderr)')
+  return [0, 1, 2].map((i) => stdioCode(stdio[i], `options.stdio[${i}]`))
+}
+
+function validateEnv(env: unknown): string[] {
+  if (env === null || typeof env !== 'object') throw invalidArgType('options.env', 'of type object', env)
+  const entries: string[] = []
+  for (const [name, value] of Object.entries(env as Record<string, unknown>)) {
+    if (value === undefined) continue
+    const entry = `${name}=${String(value)}`
+    if (entry.includes('\u0000')) throw invalidArgValue('options.env', env, 'must contain no null bytes')
+    entries.push(entry)
+  }
+  return entries
+}
+
+/** Checks spawn()'s arguments; throws TypeError/RangeError with ERR_* codes. */
+export function planSpawn(command: unknown, args: unknown, options: unknown): SpawnPlan {
+  const file = validateString(command, 'command')
+  if (file.length === 0) throw invalidArgValue('command', file, 'cannot be empty')
+  if (args !== undefined && !Array.isArray(args)) throw invalidArgType('args', 'an instance of Array', args)
+  const argv = ((args ?? []) as unknown[]).map((a, i) => validateString(a, `args[${i}]`))
+  if (options !== undefined && (options === null || typeof options !== 'object')) throw invalidArgType('options', 'of type object', options)
+  const o = (options ?? {}) as Record<string, unknown>
+  let cwd: string | undefined
+  if (o.cwd instanceof URL) {
+    if (o.cwd.protocol !== 'file:') throw invalidArgValue('options.cwd', o.cwd, 'must be a file URL')
+    cwd = decodeURIComponent(o.cwd.pathname)
+  } else if (o.cwd !== undefined) {
+    cwd = validateString(o.cwd, 'options.cwd')
+  }
+  const argv0 = o.argv0 === undefined ? undefined : validateString(o.argv0, 'options.argv0')
+  if (o.detached !== undefined && typeof o.detached !== 'boolean') throw invalidArgType('options.detached', 'of type boolean', o.detached)
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', o.signal)
+  const forceKill = o.forceKillAfterDelay
+  if (forceKill !== undefined && forceKill !== false && typeof forceKill !== 'number') {
+    throw invalidArgType('options.forceKillAfterDelay', 'of type number or false', forceKill)
+  }
+  return {
+    request: {
+      file,
+      args: argv,
+      argv0,
+      env: validateEnv(o.env ?? process.env),
+      cwd,
+      stdio: validateStdio(o.stdio),
+      detached: o.detached === true,
+      uid: validateId(o.uid, 'options.uid'),
+      gid: validateId(o.gid, 'options.gid'),
+    },
+    timeout: o.timeout === undefined ? 0 : validateMs(o.timeout, 'options.timeout'),
+    killSignal: o.killSignal === undefined ? toSignalNumber('SIGTERM') : toSignalNumber(o.killSignal),
+    signal: o.signal as AbortSignal | undefined,
+    forceKillAfterDelay: forceKill === false ? false : forceKill === undefined ? 5000 : validateMs(forceKill, 'options.forceKillAfterDelay'),
+  }
+}

@@ -1,0 +1,236 @@
+// spawn() and Subprocess: children pidset starts and owns.
+import { Socket } from 'node:net'
+import { closeSync } from 'node:fs'
+import type { Readable, Writable } from 'node:stream'
+import { spawnChild, type NativePidFd } from './binding'
+import { AbortError, spawnError } from './errors'
+import type { ExitInfo } from './exit-info'
+import { scratch } from './exit-record'
+import { PidFd, kAdopt, kExitKnown } from './pid-fd'
+import { toSignalNumber } from './signals'
+import { planSpawn, type SpawnOptions, type SpawnPlan } from './spawn-options'
+
+/** What {@link Subprocess.output} collects. */
+export interface Output<T extends string | Buffer = string> {
+  /** All the child wrote to stdout ('' or empty if stdout was not piped). */
+  stdout: T
+  /** All the child wrote to stderr ('' or empty if stderr was not piped). */
+  stderr: T
+  /** How it ended. */
+  exit: ExitInfo
+}
+
+/** Options of {@link Subprocess.output}. */
+export interface OutputOptions {
+  /** How to decode what was written (default 'utf8'); 'buffer' for Buffers. */
+  encoding?: BufferEncoding | 'buffer'
+}
+
+/** Only spawn() constructs a Subprocess. */
+const kCreate = Symbol('pidset.spawn')
+
+/**
+ * A child that pidset started and owns. pidset holds its pidfd from before
+ * anything could reap it and is its only reaper, so its exit code or signal
+ * and its resource usage are always known, on every kernel.
+ */
+export class Subprocess {
+  /** Its PID; undefined if it could not be started. */
+  readonly pid: number | undefined
+  /** A handle of its own to the child (close it freely); null if it was not started. */
+  readonly pidfd: PidFd | null
+  /** Its stdin, when piped. */
+  readonly stdin: Writable | null = null
+  /** Its stdout, when piped. */
+  readonly stdout: Readable | null = null
+  /** Its stderr, when piped. */
+  readonly stderr: Readable | null = null
+  /**
+   * Resolves with the exit, however it ended (a signal included); rejects
+   * only if the child could not be started (with child_process's error:
+   * `code` 'ENOENT', 'EACCES'..., `syscall` 'spawn <command>', `path`,
+   * `spawnargs`), or with an AbortError if `signal` was already aborted.
+   */
+  readonly exited: Promise<ExitInfo>
+  /** The handle pidset waits and reaps through; null once reaped. */
+  #own: PidFd | null = null
+  /** Its native handle, for the reap. */
+  #handle: NativePidFd | null = null
+  #plan: SpawnPlan | undefined
+  #timedOut = false
+  #timer: NodeJS.Timeout | undefined
+  #forceTimer: NodeJS.Timeout | undefined
+  #onAbort: (() => void) | undefined
+
+  /** @internal */
+  constructor(token: unknown, plan?: SpawnPlan) {
+    if (token !== kCreate || !plan) throw new TypeError('Illegal constructor: use spawn()')
+    this.#plan = plan
+    const { request, signal } = plan
+    if (signal?.aborted) {
+      this.pid = undefined
+      this.pidfd = null
+      this.exited = Promise.reject(new AbortError(signal.reason))
+      return
+    }
+    const streams = new Int32Array(3)
+    let handle: NativePidFd
+    let copy: NativePidFd
+    try {
+      handle = spawnChild(request, streams)
+    } catch (err) {
+      this.pid = undefined
+      this.pidfd = null
+      this.exited = Promise.reject(toSpawnError(err, request.file, request.args))
+      return
+    }
+    try {
+      copy = handle.duplicate()
+    } catch (err) {
+      for (const fd of streams) if (fd >= 0) closeSync(fd)
+      handle.discard()
+      this.pid = undefined
+      this.pidfd = null
+      this.exited = Promise.reject(toSpawnError(err, request.file, request.args))
+      return
+    }
+    this.pid = handle.pid
+    this.#handle = handle
+    this.#own = PidFd[kAdopt](handle)
+    this.pidfd = PidFd[kAdopt](copy)
+    this.stdin = streams[0] >= 0 ? new Socket({ fd: streams[0], readable: false, writable: true }) : null
+    this.stdout = streams[1] >= 0 ? new Socket({ fd: streams[1], readable: true, writable: false }) : null
+    this.stderr = streams[2] >= 0 ? new Socket({ fd: streams[2], readable: true, writable: false }) : null
+    this.exited = this.#own.wait().then(
+      (info) => this.#onExit(info),
+      (err) => this.#onWatchFailed(err),
+    )
+    if (plan.timeout > 0) this.#timer = setTimeout(() => this.#onTimeout(), plan.timeout).unref()
+    if (signal) {
+      this.#onAbort = () => this.#terminate()
+      signal.addEventListener('abort', this.#onAbort, { once: true })
+    }
+  }
+
+  /** Whether `timeout` elapsed and the child was killed for it. */
+  get timedOut(): boolean {
+    return this.#timedOut
+  }
+
+  /**
+   * Sends `signal` (default 'SIGTERM'), with PidFd.kill()'s guarantees.
+   * Sending `killSignal` also starts `forceKillAfterDelay`.
+   * @returns true if sent; false once the child has exited (or never started).
+   */
+  kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
+    const number = toSignalNumber(signal)
+    const own = this.#own
+    if (!own) return false
+    const sent = own.kill(number)
+    if (sent && number === this.#plan?.killSignal) this.#startForceKill()
+    return sent
+  }
+
+  /** Keeps Node alive while the child runs (the default). */
+  ref(): this {
+    this.#own?.ref()
+    return this
+  }
+
+  /** Lets Node exit while the child runs. */
+  unref(): this {
+    this.#own?.unref()
+    return this
+  }
+
+  /** Collects everything the child writes and its exit. */
+  output(options?: OutputOptions & { encoding?: BufferEncoding }): Promise<Output<string>>
+  output(options: OutputOptions & { encoding: 'buffer' }): Promise<Output<Buffer>>
+  async output(options?: OutputOptions): Promise<Output<string | Buffer>> {
+    const encoding = options?.encoding ?? 'utf8'
+    if (encoding !== 'buffer' && !Buffer.isEncoding(encoding)) throw new TypeError(`Unknown encoding: ${String(encoding)}`)
+    const [stdout, stderr, exit] = await Promise.all([collect(this.stdout), collect(this.stderr), this.exited])
+    return encoding === 'buffer' ? { stdout, stderr, exit } : { stdout: stdout.toString(encoding), stderr: stderr.toString(encoding), exit }
+  }
+
+  /** Kills the child with `killSignal` (SIGKILL after `forceKillAfterDelay`) and waits for it. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.#own) return
+    this.#terminate()
+    await this.exited.catch(() => undefined)
+  }
+
+  #terminate(): void {
+    const own = this.#own
+    if (!own || !this.#plan) return
+    if (own.kill(this.#plan.killSignal)) this.#startForceKill()
+  }
+
+  #onTimeout(): void {
+    this.#timer = undefined
+    if (this.#own?.isRunning()) {
+      this.#timedOut = true
+      this.#terminate()
+    }
+  }
+
+  #startForceKill(): void {
+    const delay = this.#plan?.forceKillAfterDelay
+    if (delay === false || delay === undefined || this.#forceTimer) return
+    this.#forceTimer = setTimeout(() => this.#own?.kill('SIGKILL'), delay).unref()
+  }
+
+  #onExit(info: ExitInfo): ExitInfo {
+    // The user's handle learns it before the reap, which ends the kernel's
+    // knowledge of the child's resource usage.
+    this.pidfd?.[kExitKnown](info)
+    const own = this.#own
+    const handle = this.#handle
+    this.#own = this.#handle = null
+    this.#cleanUp()
+    try {
+      handle?.reap(scratch)
+    } catch {
+      // ECHILD: something else in this process reaped it (waitpid(-1) in
+      // some addon). The exit is known all the same.
+    }
+    own?.close()
+    return info
+  }
+
+  #onWatchFailed(err: unknown): never {
+    this.#cleanUp()
+    throw err
+  }
+
+  #cleanUp(): void {
+    clearTimeout(this.#timer)
+    clearTimeout(this.#forceTimer)
+    this.#timer = this.#forceTimer = undefined
+    if (this.#onAbort) this.#plan?.signal?.removeEventListener('abort', this.#onAbort)
+    this.#onAbort = undefined
+  }
+}
+
+function toSpawnError(err: unknown, file: string, args: readonly string[]): unknown {
+  const errno = (err as { errno?: unknown } | null)?.errno
+  return typeof errno === 'number' ? spawnError(errno, file, args) : err
+}
+
+async function collect(stream: Readable | null): Promise<Buffer> {
+  if (!stream) return Buffer.alloc(0)
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks)
+}
+
+/**
+ * Starts `command` with `args`, as a child that pidset owns: see
+ * {@link Subprocess}. Throws only for bad arguments (TypeError/RangeError
+ * with Node's ERR_* codes), before anything is started; a child that cannot
+ * be started is reported by `exited` (and `output()`), as child_process
+ * reports it with its 'error' event.
+ */
+export function spawn(command: string, args?: readonly string[], options?: SpawnOptions): Subprocess {
+  return new Subprocess(kCreate, planSpawn(command, args, options))
+}
