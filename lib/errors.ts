@@ -49,9 +49,18 @@ function systemErrorMap(): Map<number, [string, string]> {
   return errorMap
 }
 
+let errnoNames: Map<number, string> | undefined
+/** The name of a positive errno; libuv's table lacks some (ECHILD). */
+function errnoName(errno: number): string {
+  const name = getSystemErrorName(-errno)
+  if (!name.startsWith('Unknown')) return name
+  errnoNames ??= new Map(Object.entries(constants.errno).map(([n, v]) => [v, n]))
+  return errnoNames.get(errno) ?? name
+}
+
 /** The error of a failed or refused operation on process `pid`. */
 export function systemError(errno: number, syscall: string | undefined, pid: number | undefined, detail?: string): PidsetSystemError {
-  const code = getSystemErrorName(-errno)
+  const code = errnoName(errno)
   const description = detail ?? systemErrorMap().get(-errno)?.[1] ?? 'unknown error'
   const about = pid === undefined ? '' : ` (pid ${pid})`
   const err = new Error(`${syscall ? `${syscall} ` : ''}${code}: ${description}${about}`) as PidsetSystemError

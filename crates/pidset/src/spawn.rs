@@ -133,7 +133,7 @@ pub fn spawn(options: &SpawnOptions) -> Result<Child> {
     let new_session = options.new_session;
     // SAFETY: the closure runs in the forked child before exec and calls
     // only async-signal-safe functions (sigaction, sigprocmask, setsid,
-    // close_range), touching no memory the parent's other threads own.
+    // fcntl, close_range), touching no memory the parent's other threads own.
     unsafe {
         command.pre_exec(move || start_clean(new_session));
     }
@@ -214,6 +214,13 @@ fn start_clean(new_session: bool) -> std::io::Result<()> {
         if unsafe { libc::setsid() } < 0 {
             return Err(std::io::Error::last_os_error());
         }
+    }
+    // The three streams survive exec whatever their flag: an inherited one
+    // may be close-on-exec in the parent (Node reopens a closed stdin as
+    // /dev/null with O_CLOEXEC), and std does not touch inherited ones.
+    for fd in 0..3 {
+        // SAFETY: fcntl on a number takes no pointers; EBADF if not open.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
     }
     // CLOSE_RANGE_CLOEXEC (Linux 5.11): mark every descriptor above stderr
     // close-on-exec. Older kernels answer EINVAL or ENOSYS; there the

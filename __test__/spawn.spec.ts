@@ -1,0 +1,267 @@
+// spawn(), Subprocess and PidFd.fromChild(), against real processes.
+import { spawn as cpSpawn } from 'node:child_process'
+import { once } from 'node:events'
+import { pathToFileURL } from 'node:url'
+import test from 'ava'
+import { PidFd, PidSet, spawn, type ExitInfo } from '../index'
+import { exists, isZombie, runNode, testUnless } from './helpers'
+
+test('exit codes and signals, each with resource usage', async (t) => {
+  for (const code of [0, 1, 7, 255]) {
+    const exit = await spawn('sh', ['-c', `exit ${code}`]).exited
+    t.is(exit.exitCode, code)
+    t.is(exit.signal, null)
+    t.truthy(exit.rusage, `rusage for exit ${code}`)
+  }
+  for (const [script, signal] of [
+    ['kill -KILL $$', 'SIGKILL'],
+    ['kill -TERM $$', 'SIGTERM'],
+    ['kill -SEGV $$', 'SIGSEGV'],
+  ]) {
+    const exit = await spawn('sh', ['-c', script]).exited
+    t.is(exit.signal, signal, script)
+    t.is(exit.exitCode, null)
+    t.truthy(exit.rusage)
+  }
+})
+
+test('the child is reaped once its exit is known, and kill() is then false', async (t) => {
+  const child = spawn('sh', ['-c', 'exit 4'], { stdio: 'ignore' })
+  const pid = child.pid as number
+  const exit = await child.exited
+  t.is(exit.pid, pid)
+  t.false(isZombie(pid), 'no zombie left')
+  t.false(child.kill('SIGKILL'))
+  t.false(child.pidfd?.kill('SIGKILL'))
+  t.is(child.pidfd?.tryWait(), exit, 'its PidFd has the same exit')
+  t.false(child.pidfd?.isRunning())
+  child.pidfd?.close()
+})
+
+test('resource usage is that of the child', async (t) => {
+  // Busy for about 300 ms of CPU, measured by the child itself.
+  const script = 'const end = process.cpuUsage().user + 300_000; while (process.cpuUsage().user < end);'
+  const { exit } = await spawn(process.execPath, ['-e', script]).output()
+  const rusage = exit.rusage
+  if (!rusage) return t.fail('no rusage')
+  const cpu = rusage.userCPUTime + rusage.systemCPUTime
+  t.true(cpu >= 300_000 && cpu < 5_000_000, `cpu ${cpu} µs`)
+  t.true(rusage.maxRSS > 10_000, `maxRSS ${rusage.maxRSS} KiB (node itself)`)
+})
+
+test('stdin and stdout piped: a round trip through cat, and 10 MiB without loss', async (t) => {
+  const cat = spawn('cat')
+  cat.stdin?.end('hello\nworld\n')
+  t.deepEqual(await cat.output(), { stdout: 'hello\nworld\n', stderr: '', exit: await cat.exited })
+
+  const big = spawn('head', ['-c', String(10 * 1024 * 1024), '/dev/zero'])
+  const { stdout, exit } = await big.output({ encoding: 'buffer' })
+  t.is(stdout.length, 10 * 1024 * 1024)
+  t.true(stdout.every((b) => b === 0))
+  t.is(exit.exitCode, 0)
+})
+
+test("stdio 'ignore' and 'inherit' give no streams; a descriptor is used as given", async (t) => {
+  const ignored = spawn('sh', ['-c', 'echo lost; echo lost >&2'], { stdio: 'ignore' })
+  t.is(ignored.stdin, null)
+  t.is(ignored.stdout, null)
+  t.is(ignored.stderr, null)
+  t.deepEqual((await ignored.output()).stdout, '')
+  // Inherit, seen from a parent Node process that collects what we print.
+  const ran = await runNode(['-e', "require('./index.js').spawn('sh', ['-c', 'echo inherited'], { stdio: 'inherit' }).exited.then((e) => process.exit(e.exitCode))"])
+  t.is(ran.code, 0)
+  t.is(ran.stdout, 'inherited\n')
+  // A descriptor: the write end of another child's stdin.
+  const cat = spawn('cat', [], { stdio: ['pipe', 'pipe', 'ignore'] })
+  const stdinFd = (cat.stdin as unknown as { _handle: { fd: number } })._handle.fd
+  const writer = spawn('sh', ['-c', 'echo via-fd'], { stdio: ['ignore', stdinFd, 'ignore'] })
+  await writer.exited
+  cat.stdin?.end()
+  t.is((await cat.output()).stdout, 'via-fd\n')
+})
+
+test('cwd, env and argv0', async (t) => {
+  const { stdout } = await spawn('sh', ['-c', 'pwd; echo "$ONLY"; echo "${HOME-unset}"; echo "$0"'], {
+    cwd: __dirname,
+    env: { ONLY: 'this', PATH: process.env.PATH, DROPPED: undefined },
+    argv0: 'renamed',
+  }).output()
+  t.deepEqual(stdout.split('\n'), [__dirname, 'this', 'unset', 'renamed', ''])
+  const url = await spawn('pwd', [], { cwd: pathToFileURL(__dirname) }).output()
+  t.is(url.stdout, `${__dirname}\n`)
+})
+
+testUnless(process.getuid?.() === 0 ? null : 'uid/gid need root')('uid and gid', async (t) => {
+  const { stdout } = await spawn('sh', ['-c', 'id -u; id -g'], { uid: 65534, gid: 65534 }).output()
+  t.is(stdout, '65534\n65534\n')
+})
+
+test('detached: the child leads a new session', async (t) => {
+  const child = spawn('sh', ['-c', 'cut -d" " -f6 /proc/$$/stat'], { detached: true })
+  const { stdout } = await child.output()
+  t.is(Number(stdout), child.pid as number)
+  const attached = await spawn('sh', ['-c', 'cut -d" " -f6 /proc/$$/stat']).output()
+  t.not(Number(attached.stdout), Number(stdout))
+})
+
+test('timeout sends killSignal, then SIGKILL after forceKillAfterDelay', async (t) => {
+  // The child ignores SIGTERM and says so before the timeout can fire.
+  const stubborn = spawn('sh', ['-c', "trap '' TERM; echo ready; exec sleep 1000"], { timeout: 200, forceKillAfterDelay: 100 })
+  const exit = await stubborn.exited
+  t.is(exit.signal, 'SIGKILL')
+  t.true(stubborn.timedOut)
+  const polite = spawn('sleep', ['1000'], { timeout: 50, killSignal: 'SIGINT' })
+  t.is((await polite.exited).signal, 'SIGINT')
+  t.true(polite.timedOut)
+  const quick = spawn('true', [], { timeout: 10_000 })
+  t.is((await quick.exited).exitCode, 0)
+  t.false(quick.timedOut)
+})
+
+test('an AbortSignal kills the child; an aborted one starts nothing', async (t) => {
+  const controller = new AbortController()
+  const child = spawn('sleep', ['1000'], { signal: controller.signal })
+  controller.abort()
+  t.is((await child.exited).signal, 'SIGTERM')
+  const never = spawn('sleep', ['1000'], { signal: AbortSignal.abort() })
+  t.is(never.pid, undefined)
+  await t.throwsAsync(never.exited, { name: 'AbortError', code: 'ABORT_ERR' })
+})
+
+test('failures to start are reported as child_process reports them', async (t) => {
+  for (const [file, code] of [
+    ['/no/such/program', 'ENOENT'],
+    ['no-such-program-on-path', 'ENOENT'],
+    // This very file: not executable, and not a directory.
+    [__filename, 'EACCES'],
+    [`${__filename}/x`, 'ENOTDIR'],
+  ]) {
+    const child = spawn(file, ['a', 'b'])
+    t.is(child.pid, undefined)
+    t.is(child.pidfd, null)
+    t.false(child.kill())
+    const err = await t.throwsAsync(child.output())
+    t.like(err, { code, syscall: `spawn ${file}`, path: file, spawnargs: ['a', 'b'], message: `spawn ${file} ${code}` })
+    t.true((err as unknown as { errno: number }).errno < 0)
+  }
+  const noDir = spawn('true', [], { cwd: '/no/such/dir' })
+  await t.throwsAsync(noDir.exited, { code: 'ENOENT' })
+})
+
+test('bad arguments throw before anything starts', (t) => {
+  t.throws(() => spawn(1 as unknown as string), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => spawn(''), { code: 'ERR_INVALID_ARG_VALUE' })
+  t.throws(() => spawn('a\u0000b'), { code: 'ERR_INVALID_ARG_VALUE' })
+  t.throws(() => spawn('true', 'x' as unknown as string[]), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => spawn('true', [1 as unknown as string]), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => spawn('true', [], null as unknown as object), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => spawn('true', [], { timeout: -1 }), { code: 'ERR_OUT_OF_RANGE' })
+  t.throws(() => spawn('true', [], { timeout: 1.5 }), { code: 'ERR_OUT_OF_RANGE' })
+  t.throws(() => spawn('true', [], { killSignal: 'SIGFOO' as NodeJS.Signals }), { code: 'ERR_UNKNOWN_SIGNAL' })
+  t.throws(() => spawn('true', [], { stdio: 'overlapped' as 'pipe' }), { code: 'ERR_INVALID_ARG_VALUE' })
+  t.throws(() => spawn('true', [], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] as unknown as ['pipe'] }), { code: 'ERR_INVALID_ARG_VALUE' })
+  t.throws(() => spawn('true', [], { uid: -1 }), { code: 'ERR_OUT_OF_RANGE' })
+  t.throws(() => spawn('true', [], { signal: {} as AbortSignal }), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => spawn('true', [], { env: { A: 'x\u0000' } }), { code: 'ERR_INVALID_ARG_VALUE' })
+  t.throws(() => spawn('true', [], { forceKillAfterDelay: 'soon' as unknown as number }), { code: 'ERR_INVALID_ARG_TYPE' })
+})
+
+test('the child starts clean: only its three streams, no signal ignored or blocked', async (t) => {
+  // ls opens one descriptor (3) of its own to read the directory.
+  const { stdout } = await spawn('sh', ['-c', 'ls /proc/self/fd; grep -E "^Sig(Ign|Blk)" /proc/self/status']).output()
+  const lines = stdout.trim().split('\n')
+  t.deepEqual(lines.slice(0, 4), ['0', '1', '2', '3'])
+  t.deepEqual(lines.slice(4).map((l) => l.replace(/\s+/, ' ')), ['SigBlk: 0000000000000000', 'SigIgn: 0000000000000000'])
+})
+
+test('[Symbol.asyncDispose] kills and waits; unref() lets Node exit', async (t) => {
+  let pid = 0
+  {
+    await using child = spawn('sleep', ['1000'])
+    pid = child.pid as number
+  }
+  t.false(exists(pid), 'killed and reaped on leaving the block')
+  const ran = await runNode(['-e', "const c = require('./index.js').spawn('sleep', ['1000'], { stdio: 'ignore' }).unref(); console.log(c.pid)"])
+  t.is(ran.code, 0, 'exited while the child ran')
+  const orphan = Number(ran.stdout)
+  t.true(exists(orphan))
+  process.kill(orphan, 'SIGKILL')
+})
+
+test('a ref\'d child keeps Node alive until it exits', async (t) => {
+  const ran = await runNode(['-e', "require('./index.js').spawn('sh', ['-c', 'exit 9']).exited.then((e) => console.log('exit', e.exitCode))"])
+  t.is(ran.stdout, 'exit 9\n')
+})
+
+test('a subprocess pidfd joins a PidSet, and reports full exit information there', async (t) => {
+  const children = [3, 5].map((code) => spawn('sh', ['-c', `read _; exit ${code}`], { stdio: ['pipe', 'ignore', 'ignore'] }))
+  const set = new PidSet(children.map((c) => c.pidfd as PidFd))
+  children[1].stdin?.end('go\n')
+  const first = await set.waitAny()
+  t.is(first.exitCode, 5)
+  t.truthy(first.rusage)
+  children[0].stdin?.end('go\n')
+  const second = await set.waitAny()
+  t.is(second.exitCode, 3)
+  t.truthy(second.rusage)
+  set.close()
+})
+
+test('fromChild: a child_process child, whose own exit event still fires right', async (t) => {
+  const child = cpSpawn('sh', ['-c', 'read _; exit 6'], { stdio: ['pipe', 'ignore', 'ignore'] })
+  const pidfd = PidFd.fromChild(child)
+  const event = once(child, 'exit')
+  const waited = pidfd.wait()
+  child.stdin?.end('go\n')
+  const exit = await waited
+  t.is(exit.exitCode, 6)
+  t.deepEqual(await event, [6, null])
+  t.is(pidfd.tryWait()?.exitCode, 6)
+  pidfd.close()
+})
+
+test('fromChild refuses children that are gone or not ours', async (t) => {
+  const done = cpSpawn('true')
+  await once(done, 'exit')
+  t.throws(() => PidFd.fromChild(done), { code: 'ESRCH' })
+  const failed = cpSpawn('/no/such/program')
+  await once(failed, 'error')
+  t.throws(() => PidFd.fromChild(failed), { code: 'ESRCH' })
+  t.throws(() => PidFd.fromChild({ pid: 1, exitCode: null, signalCode: null }), { code: 'ECHILD' })
+  t.throws(() => PidFd.fromChild({} as never), { code: 'ERR_INVALID_ARG_TYPE' })
+})
+
+test('500 children, half child_process + fromChild and half spawn(): every exit once, right, no zombie', async (t) => {
+  const n = 500
+  const codes = Array.from({ length: n }, (_, i) => (i * 37) % 100)
+  // Each child waits for its line, so the exits come in an order we choose.
+  const go: Array<() => void> = []
+  const exits: Array<Promise<ExitInfo>> = []
+  const events: Array<Promise<unknown[]>> = []
+  const pids: number[] = []
+  for (let i = 0; i < n; i++) {
+    const script = `read _; exit ${codes[i]}`
+    if (i % 2 === 0) {
+      const child = cpSpawn('sh', ['-c', script], { stdio: ['pipe', 'ignore', 'ignore'] })
+      const pidfd = PidFd.fromChild(child)
+      events.push(once(child, 'exit'))
+      exits.push(pidfd.wait().finally(() => pidfd.close()))
+      go.push(() => child.stdin?.end('go\n'))
+      pids.push(child.pid as number)
+    } else {
+      const child = spawn('sh', ['-c', script], { stdio: ['pipe', 'ignore', 'ignore'] })
+      exits.push(child.exited)
+      go.push(() => child.stdin?.end('go\n'))
+      pids.push(child.pid as number)
+    }
+  }
+  // A random order, from a fixed seed so that a failure can be replayed.
+  let seed = 12345
+  const order = [...go.keys()].sort(() => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5)
+  for (const i of order) go[i]()
+  const seen = await Promise.all(exits)
+  seen.forEach((exit, i) => t.is(exit.exitCode, codes[i], `child ${i}`))
+  const fired = await Promise.all(events)
+  fired.forEach((args, k) => t.deepEqual(args, [codes[k * 2], null], `child_process child ${k * 2}`))
+  t.is(pids.filter(isZombie).length, 0, 'no zombie left')
+})
