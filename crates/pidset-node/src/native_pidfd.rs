@@ -61,16 +61,7 @@ impl NativePidFd {
     /// (`lib/exit-record.ts`) and returns the record's state.
     #[napi]
     pub fn read_exit(&self, env: Env, mut out: Float64ArraySlice) -> Result<ExitState> {
-        // SAFETY: JavaScript is not running while this method does, and
-        // lib/ passes a plain (not shared) Float64Array of its own, so
-        // nothing else reads or writes the memory during the call.
-        let out = unsafe { out.as_mut() };
-        if out.len() < EXIT_RECORD_LEN as usize {
-            return Err(napi::Error::new(
-                Status::InvalidArg,
-                "the record buffer is too short",
-            ));
-        }
+        let out = record_buffer(&mut out)?;
         let pidfd = self.get(&env, "waitid")?;
         let info = pidfd.exit_info().map_err(|e| syscall_error(&env, &e))?;
         let state = match &info {
@@ -87,14 +78,7 @@ impl NativePidFd {
     /// `Exited`, or `Running` (writing nothing) while it runs.
     #[napi]
     pub fn reap(&self, env: Env, mut out: Float64ArraySlice) -> Result<ExitState> {
-        // SAFETY: as in `read_exit`.
-        let out = unsafe { out.as_mut() };
-        if out.len() < EXIT_RECORD_LEN as usize {
-            return Err(napi::Error::new(
-                Status::InvalidArg,
-                "the record buffer is too short",
-            ));
-        }
+        let out = record_buffer(&mut out)?;
         let pidfd = self.get(&env, "waitid")?;
         match pidfd.reap().map_err(|e| syscall_error(&env, &e))? {
             None => Ok(ExitState::Running),
@@ -152,4 +136,19 @@ impl NativePidFd {
             .as_ref()
             .ok_or_else(|| closed_error(env, syscall, self.pid))
     }
+}
+
+/// The memory of a buffer lib/ passed for one exit record, checked to fit one.
+fn record_buffer<'a>(out: &'a mut Float64ArraySlice<'_>) -> Result<&'a mut [f64]> {
+    // SAFETY: JavaScript is not running while a method of this binding does,
+    // and lib/ passes a plain (not shared) Float64Array of its own, so
+    // nothing else reads or writes the memory during the call.
+    let out = unsafe { out.as_mut() };
+    if out.len() < EXIT_RECORD_LEN as usize {
+        return Err(napi::Error::new(
+            Status::InvalidArg,
+            "the record buffer is too short",
+        ));
+    }
+    Ok(out)
 }
