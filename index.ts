@@ -10,7 +10,7 @@
  */
 export { PidFd } from './lib/pid-fd'
 export { PidSet } from './lib/pid-set'
-export { spawn, Subprocess, type Output, type OutputOptions } from './lib/subprocess'
+export { spawn, Subprocess, type MaxBufferError, type Output, type OutputOptions } from './lib/subprocess'
 export type { SpawnOptions, StdioOption } from './lib/spawn-options'
 export type { ChildLike } from './lib/from-child'
 export type { ExitInfo, ResourceUsage } from './lib/exit-info'

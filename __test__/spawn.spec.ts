@@ -1,7 +1,8 @@
 // spawn(), Subprocess and PidFd.fromChild(), against real processes.
 import { spawn as cpSpawn } from 'node:child_process'
 import { once } from 'node:events'
-import { accessSync, constants, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import test from 'ava'
 import { PidFd, PidSet, spawn, type ExitInfo } from '../index'
@@ -62,6 +63,37 @@ test('stdin and stdout piped: a round trip through cat, and 10 MiB without loss'
   t.is(exit.exitCode, 0)
 })
 
+test('output() stops a child that writes past maxBuffer, and rejects with what it kept', async (t) => {
+  // `yes` never stops by itself: only the kill ends it.
+  const endless = spawn('yes')
+  const err = await t.throwsAsync(endless.output({ maxBuffer: 100_000 }), {
+    instanceOf: RangeError,
+    code: 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER',
+    message: 'stdout maxBuffer length exceeded',
+  })
+  const { stdout, stderr, exit } = err as unknown as { stdout: string; stderr: string; exit: ExitInfo }
+  t.is(stdout.length, 100_000)
+  t.is(stdout, 'y\n'.repeat(50_000))
+  t.is(stderr, '')
+  // SIGTERM, or SIGPIPE if its next write met the closed socket first.
+  t.true(exit.signal === 'SIGTERM' || exit.signal === 'SIGPIPE', String(exit.signal))
+  // Exactly at the limit is within it; Buffers are kept as Buffers.
+  const exact = await spawn('head', ['-c', '1000', '/dev/zero']).output({ maxBuffer: 1000, encoding: 'buffer' })
+  t.is(exact.stdout.length, 1000)
+  t.is(exact.exit.exitCode, 0)
+  // stderr is limited too.
+  const noisy = spawn('sh', ['-c', 'yes >&2'])
+  await t.throwsAsync(noisy.output({ maxBuffer: 10 }), { message: 'stderr maxBuffer length exceeded' })
+  // Bad options throw at once.
+  const child = spawn('true')
+  t.throws(() => child.output({ maxBuffer: -1 }), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE' })
+  t.throws(() => child.output({ maxBuffer: NaN }), { code: 'ERR_OUT_OF_RANGE' })
+  t.throws(() => child.output({ maxBuffer: '1' as unknown as number }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => child.output({ encoding: 'utf9' as BufferEncoding }), { instanceOf: TypeError, code: 'ERR_UNKNOWN_ENCODING' })
+  t.throws(() => child.output(null as unknown as object), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.is((await child.output({ maxBuffer: Infinity })).exit.exitCode, 0)
+})
+
 test("stdio 'ignore' and 'inherit' give no streams; a descriptor is used as given", async (t) => {
   const ignored = spawn('sh', ['-c', 'echo lost; echo lost >&2'], { stdio: 'ignore' })
   t.is(ignored.stdin, null)
@@ -101,16 +133,14 @@ testUnless(uidTestBlocker())('uid and gid', async (t) => {
   t.is(stdout, '65534 65534\n')
 })
 
-/** Why the uid/gid test cannot run here, or null: it needs root, and a node that uid 65534 may execute. */
+/** Why the uid/gid test cannot run here, or null: it needs root, and a node that uid 65534 may reach and execute. */
 function uidTestBlocker(): string | null {
   if (process.getuid?.() !== 0) return 'uid/gid need root'
-  try {
-    accessSync(process.execPath, constants.X_OK)
-    if ((statSync(process.execPath).mode & 0o001) === 0) return `${process.execPath} is not executable by other users here`
-  } catch {
-    return `${process.execPath} cannot be checked`
+  // Every directory on the way must be searchable by others, and node executable by them.
+  for (let path = process.execPath; ; path = dirname(path)) {
+    if ((statSync(path).mode & 0o001) === 0) return `${path} is not searchable or executable by other users here`
+    if (path === '/') return null
   }
-  return null
 }
 
 test('detached: the child leads a new session', async (t) => {

@@ -9,12 +9,13 @@ const { measure, measureFloor, closeSpawner } = require('./latency')
 const { measureCrowd } = require('./crowd')
 const { measureScale } = require('./scale')
 const { measureThreadpool } = require('./threadpool')
+const { measureSpawn, measureSpawnWithBallast } = require('./spawn')
 const { latencyChart } = require('./chart')
 
 const quick = process.argv.includes('--quick')
 const PLAN = quick
-  ? { trials: 40, pollTrials: 10, crowd: [0, 500], crowdTrials: 30, scale: 1000, idleMs: 2000, pending: 200 }
-  : { trials: 300, pollTrials: 60, crowd: [0, 1000, 3000], crowdTrials: 200, scale: 10_000, idleMs: 10_000, pending: 1000 }
+  ? { trials: 40, pollTrials: 10, crowd: [0, 500], crowdTrials: 30, scale: 1000, idleMs: 2000, pending: 200, spawnTrials: 40, ballastMiB: 256 }
+  : { trials: 300, pollTrials: 60, crowd: [0, 1000, 3000], crowdTrials: 200, scale: 10_000, idleMs: 10_000, pending: 1000, spawnTrials: 300, ballastMiB: 1024 }
 
 const log = (line) => process.stderr.write(`${line}\n`)
 const us = (v) => `${v.toFixed(0)} µs`
@@ -23,6 +24,16 @@ function latencyTable(rows, base, exit) {
   const lines = ["| method | n | p50 | p99 | p50 vs PidFd.wait() | p50 vs 'exit' |", '|---|---|---|---|---|---|']
   for (const r of rows) {
     lines.push(`| ${r.method} | ${r.n} | ${us(r.p50)} | ${us(r.p99)} | ${(r.p50 / base.p50).toFixed(2)}× | ${(r.p50 / exit.p50).toFixed(2)}× |`)
+  }
+  return lines.join('\n')
+}
+
+/** Each spawn row against child_process's row of the same shape. */
+function spawnTable(rows) {
+  const lines = ['| method | n | p50 | p99 | p50 vs child_process | p99 vs child_process |', '|---|---|---|---|---|---|']
+  for (const [key, r] of Object.entries(rows)) {
+    const cp = key.endsWith('Pipe') ? rows.cpPipe : rows.cpIgnore
+    lines.push(`| ${r.method} | ${r.n} | ${us(r.p50)} | ${us(r.p99)} | ${(r.p50 / cp.p50).toFixed(2)}× | ${(r.p99 / cp.p99).toFixed(2)}× |`)
   }
   return lines.join('\n')
 }
@@ -46,6 +57,11 @@ async function main() {
   Object.assign(latency, await measure(['pidfdForeignNoReap', 'poll100'], PLAN.pollTrials))
   Object.assign(latency, measureFloor(PLAN.trials), measureFloor(PLAN.trials, true))
 
+  log('spawn-to-exit round trip of `true`...')
+  const spawnRoundTrip = await measureSpawn(PLAN.spawnTrials)
+  log(`... and from a Node process with ${PLAN.ballastMiB} MiB more memory in use...`)
+  const spawnRoundTripBig = await measureSpawnWithBallast(PLAN.spawnTrials, PLAN.ballastMiB)
+
   log('latency with other live children...')
   const crowd = await measureCrowd(PLAN.crowd, ['pidfd', 'pidfdForeign', 'pidset', 'exit'], PLAN.crowdTrials, log)
   closeSpawner()
@@ -56,11 +72,15 @@ async function main() {
   log(`threadpool: fs.promises.stat with ${PLAN.pending} pending waits...`)
   const threadpool = await measureThreadpool(PLAN.pending, 300)
 
-  const results = { machine, plan: PLAN, latency, crowd, scale, threadpool, seconds: (Date.now() - started) / 1000 }
+  const results = { machine, plan: PLAN, latency, spawnRoundTrip, spawnRoundTripBig, crowd, scale, threadpool, seconds: (Date.now() - started) / 1000 }
   const base = latency.pidfd
   const out = []
   out.push(`## Latency, kill(SIGKILL) to notification, no other children\n`)
   out.push(latencyTable(Object.values(latency), base, latency.exit))
+  out.push(`\n## Spawn-to-exit round trip of \`true\`\n`)
+  out.push(spawnTable(spawnRoundTrip))
+  out.push(`\nThe same from a Node process with ${PLAN.ballastMiB} MiB more memory in use:\n`)
+  out.push(spawnTable(spawnRoundTripBig))
   out.push(`\n## Latency with other live children (p50 / p99)\n`)
   out.push(`| other children | ${Object.values(crowd[0].latency).map((r) => r.method).join(' | ')} | 'exit' p50 vs PidFd.wait() |`)
   out.push(`|---|${Object.keys(crowd[0].latency).map(() => '---|').join('')}---|`)

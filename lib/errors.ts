@@ -14,6 +14,10 @@ export const ERROR_CODES = {
   INVALID_ARG_VALUE: 'ERR_INVALID_ARG_VALUE',
   /** A number outside its range. */
   OUT_OF_RANGE: 'ERR_OUT_OF_RANGE',
+  /** An encoding Buffer does not know. */
+  UNKNOWN_ENCODING: 'ERR_UNKNOWN_ENCODING',
+  /** A child wrote more than `maxBuffer` bytes to a stream `output()` collects. */
+  MAXBUFFER: 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER',
   /** A signal name or number that does not exist. */
   UNKNOWN_SIGNAL: 'ERR_UNKNOWN_SIGNAL',
   /** `new PidFd()`: handles come from `PidFd.open()`. */
@@ -191,6 +195,16 @@ export function spawnError(errno: number, file: string, args: readonly string[])
 /** RangeError ERR_OUT_OF_RANGE, worded as Node words it. */
 export function outOfRange(name: string, range: string, value: unknown): CodedError<RangeError> {
   return coded(new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${inspect(value)}`), ERROR_CODES.OUT_OF_RANGE)
+}
+
+/** TypeError ERR_UNKNOWN_ENCODING, as Buffer throws it. */
+export function unknownEncoding(encoding: unknown): CodedError<TypeError> {
+  return coded(new TypeError(`Unknown encoding: ${String(encoding)}`), ERROR_CODES.UNKNOWN_ENCODING)
+}
+
+/** RangeError ERR_CHILD_PROCESS_STDIO_MAXBUFFER, worded as child_process words it, with what was collected. */
+export function maxBufferError<T>(stream: 'stdout' | 'stderr', collected: T): CodedError<RangeError> & T {
+  return Object.assign(coded(new RangeError(`${stream} maxBuffer length exceeded`), ERROR_CODES.MAXBUFFER), collected)
 }
 
 /** TypeError ERR_UNKNOWN_SIGNAL, as process.kill() throws it. */

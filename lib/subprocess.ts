@@ -3,7 +3,7 @@ import { Socket } from 'node:net'
 import { closeSync } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
 import { spawnChild, type NativePidFd } from './binding'
-import { AbortError, spawnError } from './errors'
+import { AbortError, invalidArgType, maxBufferError, outOfRange, spawnError, unknownEncoding } from './errors'
 import type { ExitInfo } from './exit-info'
 import { scratch } from './exit-record'
 import { PidFd, kAdopt, kExitKnown } from './pid-fd'
@@ -24,7 +24,22 @@ export interface Output<T extends string | Buffer = string> {
 export interface OutputOptions {
   /** How to decode what was written (default 'utf8'); 'buffer' for Buffers. */
   encoding?: BufferEncoding | 'buffer'
+  /**
+   * The most bytes kept of each stream (default 100,000,000, as execa;
+   * `Infinity` for no limit). A child that writes more is stopped as a
+   * timeout stops it (`killSignal`, then SIGKILL after
+   * `forceKillAfterDelay`), and `output()` rejects with a RangeError
+   * 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' that carries `stdout`, `stderr`
+   * (what was kept) and `exit`.
+   */
+  maxBuffer?: number
 }
+
+/** The rejection of {@link Subprocess.output} when a stream passed `maxBuffer`. */
+export type MaxBufferError<T extends string | Buffer = string> = RangeError & Output<T> & { code: 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' }
+
+/** Default `maxBuffer` of {@link Subprocess.output}, in bytes per stream. */
+const DEFAULT_MAX_BUFFER = 100_000_000
 
 /** Only spawn() constructs a Subprocess. */
 const kCreate = Symbol('pidset.spawn')
@@ -143,14 +158,40 @@ export class Subprocess {
     return this
   }
 
-  /** Collects everything the child writes and its exit. */
+  /**
+   * Collects everything the child writes to its piped stdout and stderr,
+   * and its exit. Resolves once the child has exited and both streams have
+   * ended, whatever the exit code; rejects if the child could not be started
+   * or wrote more than `maxBuffer` bytes to a stream (see
+   * {@link OutputOptions}). Throws a TypeError for bad options.
+   */
   output(options?: OutputOptions & { encoding?: BufferEncoding }): Promise<Output<string>>
   output(options: OutputOptions & { encoding: 'buffer' }): Promise<Output<Buffer>>
-  async output(options?: OutputOptions): Promise<Output<string | Buffer>> {
+  output(options?: OutputOptions): Promise<Output<string | Buffer>> {
+    if (options !== undefined && (options === null || typeof options !== 'object')) throw invalidArgType('options', 'of type object', options)
     const encoding = options?.encoding ?? 'utf8'
-    if (encoding !== 'buffer' && !Buffer.isEncoding(encoding)) throw new TypeError(`Unknown encoding: ${String(encoding)}`)
-    const [stdout, stderr, exit] = await Promise.all([collect(this.stdout), collect(this.stderr), this.exited])
-    return encoding === 'buffer' ? { stdout, stderr, exit } : { stdout: stdout.toString(encoding), stderr: stderr.toString(encoding), exit }
+    if (encoding !== 'buffer' && !Buffer.isEncoding(encoding)) throw unknownEncoding(encoding)
+    const maxBuffer = options?.maxBuffer ?? DEFAULT_MAX_BUFFER
+    if (typeof maxBuffer !== 'number') throw invalidArgType('options.maxBuffer', 'of type number', maxBuffer)
+    if (Number.isNaN(maxBuffer) || maxBuffer < 0) throw outOfRange('options.maxBuffer', '>= 0', maxBuffer)
+    return this.#output(encoding, maxBuffer)
+  }
+
+  async #output(encoding: BufferEncoding | 'buffer', maxBuffer: number): Promise<Output<string | Buffer>> {
+    let exceeded: 'stdout' | 'stderr' | undefined
+    const stop = (stream: 'stdout' | 'stderr') => () => {
+      if (exceeded) return
+      exceeded = stream
+      this.#terminate()
+    }
+    const [out, err, exit] = await Promise.all([
+      collect(this.stdout, maxBuffer, stop('stdout')),
+      collect(this.stderr, maxBuffer, stop('stderr')),
+      this.exited,
+    ])
+    const output = encoding === 'buffer' ? { stdout: out, stderr: err, exit } : { stdout: out.toString(encoding), stderr: err.toString(encoding), exit }
+    if (exceeded) throw maxBufferError(exceeded, output)
+    return output
   }
 
   /** Kills the child with `killSignal` (SIGKILL after `forceKillAfterDelay`) and waits for it. */
@@ -217,10 +258,25 @@ function toSpawnError(err: unknown, file: string, args: readonly string[]): unkn
   return typeof errno === 'number' ? spawnError(errno, file, args) : err
 }
 
-async function collect(stream: Readable | null): Promise<Buffer> {
+/**
+ * Everything `stream` gives until it ends, or its first `max` bytes: past
+ * those it calls `exceeded` and stops reading (destroying the stream, so
+ * the child's further writes fail rather than block).
+ */
+async function collect(stream: Readable | null, max: number, exceeded: () => void): Promise<Buffer> {
   if (!stream) return Buffer.alloc(0)
   const chunks: Buffer[] = []
-  for await (const chunk of stream) chunks.push(chunk as Buffer)
+  let length = 0
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    if (length + chunk.length > max) {
+      chunks.push(chunk.subarray(0, max - length))
+      exceeded()
+      stream.destroy()
+      break
+    }
+    chunks.push(chunk)
+    length += chunk.length
+  }
   return Buffer.concat(chunks)
 }
 

@@ -34,6 +34,9 @@ base=$KERNELS/initrd/base.cpio
 node=$(command -v node)
 if [ ! -s "$base" ] || [ "$node" -nt "$base" ] || [ "$0" -nt "$base" ]; then
   root=$(mktemp -d "$KERNELS/initrd/root.XXXX")
+  # mktemp made it 0700, and it becomes the guest's `/`: other users (the
+  # uid/gid spawn test runs node as nobody) must be able to search it.
+  chmod 755 "$root"
   mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,lib64,lib/x86_64-linux-gnu,proc,sys,dev,tmp,run,etc,job,pkg,mods}
   cp /bin/busybox "$root/bin/busybox"
   cp "$node" "$root/usr/bin/node"

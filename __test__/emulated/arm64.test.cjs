@@ -126,3 +126,19 @@ test('PidSet waitAny and waitAll', async () => {
   assert.equal(set.size, 0)
   set.close()
 })
+
+test('spawn(): exit code and rusage, output(), and a start failure', async () => {
+  // qemu-user runs clone(CLONE_VM | CLONE_VFORK) as a plain fork and may
+  // not know CLONE_PIDFD: the start must still work and report failures.
+  const { spawn: pidsetSpawn } = require('../..')
+  const child = pidsetSpawn('sh', ['-c', 'echo out; echo err >&2; exit 7'])
+  const { stdout, stderr, exit } = await child.output()
+  assert.equal(stdout, 'out\n')
+  assert.equal(stderr, 'err\n')
+  assert.equal(exit.exitCode, 7)
+  assert.equal(exit.pid, child.pid)
+  assert.notEqual(exit.rusage, null)
+  const missing = pidsetSpawn('/no/such/program')
+  assert.equal(missing.pid, undefined)
+  await assert.rejects(missing.exited, { code: 'ENOENT', message: 'spawn /no/such/program ENOENT' })
+})

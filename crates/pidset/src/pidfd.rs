@@ -88,6 +88,11 @@ impl PidFd {
         Ok(Self { fd, pid })
     }
 
+    /// A handle from a pidfd the kernel gave for `pid` (`CLONE_PIDFD`).
+    pub(crate) fn from_owned(fd: OwnedFd, pid: i32) -> Self {
+        Self { fd, pid }
+    }
+
     /// The PID the process had when it was opened.
     pub fn pid(&self) -> i32 {
         self.pid

@@ -4,16 +4,16 @@
 //! child's first instruction; and since only [`PidFd::reap`] reaps it, its
 //! exit status and resource usage are always there to be read.
 
-use std::ffi::OsString;
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
-use std::os::unix::process::CommandExt;
+use std::ffi::{CString, OsStr, OsString};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
-use std::process::Command;
 
 use rustix::net::{socketpair, AddressFamily, SocketFlags, SocketType};
 
 use crate::error::{Error, Result};
 use crate::pidfd::PidFd;
+use crate::sys::clone_exec::{clone_exec, Program};
 
 /// How one of the child's standard streams is set up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,57 +104,60 @@ impl Child {
 /// flag), every signal has its default disposition (Node ignores SIGPIPE;
 /// the child must not) and none is blocked.
 ///
+/// The child is created with `clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD)`,
+/// as `posix_spawn` does: no page tables are copied, so starting it costs
+/// the same however large this process is, and its pidfd comes with it.
+/// A program named without a `/` is looked up in the `PATH` of the child's
+/// environment (default `/usr/bin:/bin`), as libuv does.
+///
 /// Fails with the errno of what failed, `syscall` `"spawn"`: `ENOENT` (no
 /// such program or working directory), `EACCES`, `ENOTDIR`, `EMFILE`...
 pub fn spawn(options: &SpawnOptions) -> Result<Child> {
-    let mut command = Command::new(&options.program);
-    command.args(&options.args);
-    if let Some(argv0) = &options.argv0 {
-        command.arg0(argv0);
-    }
-    if let Some(env) = &options.env {
-        command.env_clear();
-        command.envs(env.iter().map(|(k, v)| (k, v)));
-    }
-    if let Some(cwd) = &options.cwd {
-        command.current_dir(cwd);
-    }
-    if let Some(uid) = options.uid {
-        command.uid(uid);
-    }
-    if let Some(gid) = options.gid {
-        command.gid(gid);
-    }
+    let failed = |errno| Error::new(errno, "spawn", None);
     let [stdin, stdout, stderr] = &options.stdio;
     let (child_in, parent_in) = stream(*stdin)?;
     let (child_out, parent_out) = stream(*stdout)?;
     let (child_err, parent_err) = stream(*stderr)?;
-    command.stdin(child_in).stdout(child_out).stderr(child_err);
-    let new_session = options.new_session;
-    // SAFETY: the closure runs in the forked child before exec and calls
-    // only async-signal-safe functions (sigaction, sigprocmask, setsid,
-    // fcntl, close_range), touching no memory the parent's other threads own.
-    unsafe {
-        command.pre_exec(move || start_clean(new_session));
-    }
-    let started = command
-        .spawn()
-        .map_err(|e| Error::new(e.raw_os_error().unwrap_or(libc::EINVAL), "spawn", None))?;
-    // The child's ends were moved into `command`; drop them with it, so that
-    // the parent holds only its own ends (EOF works both ways).
-    drop(command);
-    let pid = started.id() as i32;
-    // Nothing reaps our children behind our back (libuv waits for its own
-    // PIDs only), so until we reap it this PID is the child's.
-    let pidfd = match PidFd::open(pid) {
-        Ok(pidfd) => pidfd,
-        Err(err) => {
-            abandon(pid);
-            return Err(err);
-        }
+    let env = match &options.env {
+        Some(env) => env.clone(),
+        None => std::env::vars_os().collect(),
     };
-    // Dropping std's handle neither kills nor reaps.
-    drop(started);
+    let argv0 = options.argv0.as_ref().unwrap_or(&options.program);
+    let program = Program {
+        candidates: candidates(&options.program, &env)?,
+        argv: std::iter::once(argv0)
+            .chain(&options.args)
+            .map(|a| c_string(a))
+            .collect::<Result<_>>()?,
+        envp: env
+            .iter()
+            .map(|(name, value)| {
+                let mut entry = name.clone();
+                entry.push("=");
+                entry.push(value);
+                c_string(&entry)
+            })
+            .collect::<Result<_>>()?,
+        cwd: options
+            .cwd
+            .as_ref()
+            .map(|cwd| c_string(cwd.as_os_str()))
+            .transpose()?,
+        stdio: [&child_in, &child_out, &child_err].map(|fd| fd.as_ref().map(AsRawFd::as_raw_fd)),
+        new_session: options.new_session,
+        uid: options.uid,
+        gid: options.gid,
+    };
+    let started = clone_exec(&program).map_err(failed)?;
+    // The parent keeps only its own ends (EOF works both ways).
+    drop((child_in, child_out, child_err));
+    let pidfd = match started.pidfd {
+        Some(fd) => PidFd::from_owned(fd, started.pid),
+        // A kernel without CLONE_PIDFD: nothing reaps our children behind
+        // our back (libuv waits for its own PIDs only), so until we reap it
+        // this PID is the child's.
+        None => PidFd::open(started.pid).inspect_err(|_| abandon(started.pid))?,
+    };
     Ok(Child {
         pidfd,
         stdin: parent_in,
@@ -163,11 +166,53 @@ pub fn spawn(options: &SpawnOptions) -> Result<Child> {
     })
 }
 
-/// The child's side of one stream for std, and the parent's end if piped.
-fn stream(stdio: Stdio) -> Result<(std::process::Stdio, Option<OwnedFd>)> {
+/// The paths `execve` tries for `program`: itself if it has a `/`, else
+/// each directory of the environment's `PATH` in turn (an empty entry is
+/// the working directory, as for `execvp`).
+fn candidates(program: &OsStr, env: &[(OsString, OsString)]) -> Result<Vec<CString>> {
+    let name = program.as_bytes();
+    if name.is_empty() {
+        return Err(Error::new(libc::ENOENT, "spawn", None));
+    }
+    if name.contains(&b'/') {
+        return Ok(vec![c_string(program)?]);
+    }
+    let path = env
+        .iter()
+        .rev()
+        .find(|(key, _)| key == "PATH")
+        .map_or(&b"/usr/bin:/bin"[..], |(_, value)| value.as_bytes());
+    path.split(|&b| b == b':')
+        .map(|dir| {
+            let dir = if dir.is_empty() { &b"."[..] } else { dir };
+            let mut full = Vec::with_capacity(dir.len() + 1 + name.len());
+            full.extend_from_slice(dir);
+            full.push(b'/');
+            full.extend_from_slice(name);
+            CString::new(full).map_err(|_| Error::new(libc::EINVAL, "spawn", None))
+        })
+        .collect()
+}
+
+/// `s` as a C string; EINVAL if it holds a NUL byte.
+fn c_string(s: &OsStr) -> Result<CString> {
+    CString::new(s.as_bytes()).map_err(|_| Error::new(libc::EINVAL, "spawn", None))
+}
+
+/// The child's side of one stream (`None`: the parent's own), numbered 3
+/// or above, and the parent's end if piped.
+fn stream(stdio: Stdio) -> Result<(Option<OwnedFd>, Option<OwnedFd>)> {
     Ok(match stdio {
-        Stdio::Inherit => (std::process::Stdio::inherit(), None),
-        Stdio::Null => (std::process::Stdio::null(), None),
+        Stdio::Inherit => (None, None),
+        Stdio::Null => {
+            let null = rustix::fs::open(
+                c"/dev/null",
+                rustix::fs::OFlags::RDWR | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )
+            .map_err(|e| Error::new(e.raw_os_error(), "open", None))?;
+            (Some(above_stdio(null)?), None)
+        }
         Stdio::Pipe => {
             let (parent, child) = socketpair(
                 AddressFamily::UNIX,
@@ -176,13 +221,26 @@ fn stream(stdio: Stdio) -> Result<(std::process::Stdio, Option<OwnedFd>)> {
                 None,
             )
             .map_err(|e| Error::new(e.raw_os_error(), "socketpair", None))?;
-            (std::process::Stdio::from(child), Some(parent))
+            (Some(above_stdio(child)?), Some(parent))
         }
-        Stdio::Fd(fd) => (std::process::Stdio::from(duplicate(fd)?), None),
+        Stdio::Fd(fd) => (Some(duplicate(fd)?), None),
     })
 }
 
-/// A close-on-exec duplicate of `fd`, which need not be open (EBADF).
+/// `fd` itself if it is numbered 3 or above, else a duplicate that is: the
+/// child puts its streams in place one after the other, and a source
+/// numbered 0 to 2 could be overwritten before it is read (a parent whose
+/// own stdin is closed gets descriptor 0 back from `socketpair`).
+fn above_stdio(fd: OwnedFd) -> Result<OwnedFd> {
+    if fd.as_raw_fd() > 2 {
+        Ok(fd)
+    } else {
+        duplicate(fd.as_raw_fd())
+    }
+}
+
+/// A close-on-exec duplicate of `fd` numbered 3 or above; `fd` need not be
+/// open (EBADF).
 fn duplicate(fd: RawFd) -> Result<OwnedFd> {
     // SAFETY: fcntl(F_DUPFD_CLOEXEC) reads no memory of ours; for a number
     // that is not an open descriptor it fails with EBADF.
@@ -192,76 +250,6 @@ fn duplicate(fd: RawFd) -> Result<OwnedFd> {
     }
     // SAFETY: `dup` is a descriptor the kernel just created for us alone.
     Ok(unsafe { OwnedFd::from_raw_fd(dup) })
-}
-
-/// In the child, between fork and exec: see [`spawn`].
-fn start_clean(new_session: bool) -> std::io::Result<()> {
-    const SIGRTMAX: libc::c_int = 64;
-    for signal in 1..=SIGRTMAX {
-        if signal != libc::SIGKILL && signal != libc::SIGSTOP {
-            reset_signal(signal);
-        }
-    }
-    // SAFETY: an empty set, initialised by sigemptyset before use.
-    unsafe {
-        let mut none = std::mem::zeroed::<libc::sigset_t>();
-        libc::sigemptyset(&mut none);
-        libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
-    }
-    if new_session {
-        // SAFETY: no arguments; fails only if already a group leader, which
-        // a freshly forked child is not.
-        if unsafe { libc::setsid() } < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
-    // The three streams survive exec whatever their flag: an inherited one
-    // may be close-on-exec in the parent (Node reopens a closed stdin as
-    // /dev/null with O_CLOEXEC), and std does not touch inherited ones.
-    for fd in 0..3 {
-        // SAFETY: fcntl on a number takes no pointers; EBADF if not open.
-        unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
-    }
-    // CLOSE_RANGE_CLOEXEC (Linux 5.11): mark every descriptor above stderr
-    // close-on-exec. Older kernels answer EINVAL or ENOSYS; there the
-    // O_CLOEXEC every careful library sets is all there is.
-    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
-    // SAFETY: close_range takes no pointers.
-    unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, CLOSE_RANGE_CLOEXEC) };
-    Ok(())
-}
-
-/// The kernel's `struct sigaction` (x86_64 and arm64 alike: both have
-/// `sa_restorer`), for the raw call below.
-#[repr(C)]
-struct KernelSigaction {
-    handler: usize,
-    flags: libc::c_ulong,
-    restorer: usize,
-    mask: u64,
-}
-
-/// Gives `signal` its default disposition. The raw system call, because
-/// libc's wrappers refuse the signals libc reserves for itself (32 and 33),
-/// and those can be inherited ignored too (Rust's test harness ignores 32).
-fn reset_signal(signal: libc::c_int) {
-    let default = KernelSigaction {
-        handler: libc::SIG_DFL,
-        flags: 0,
-        restorer: 0,
-        mask: 0,
-    };
-    // SAFETY: `default` is a valid kernel sigaction that outlives the call;
-    // the old action is not asked for; 8 is the kernel's sigset size.
-    unsafe {
-        libc::syscall(
-            libc::SYS_rt_sigaction,
-            signal,
-            &default as *const KernelSigaction,
-            std::ptr::null_mut::<KernelSigaction>(),
-            8usize,
-        )
-    };
 }
 
 /// Kills and reaps a child we could not get a handle to, so that a failed

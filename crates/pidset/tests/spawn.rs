@@ -165,3 +165,119 @@ fn failures_carry_the_errno() {
     options.stdio[1] = Stdio::Fd(1 << 20);
     assert_eq!(errno(options), Some((libc::EBADF, "dup")));
 }
+
+/// A directory of its own under the system's temporary directory, removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("pidset-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        Self(dir)
+    }
+
+    /// Writes `name` with `mode` and returns its path.
+    fn file(&self, name: &str, text: &str, mode: u32) -> std::path::PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.0.join(name);
+        std::fs::write(&path, text).expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn a_bare_name_is_looked_up_in_the_childs_path_as_execvp_does() {
+    let first = TempDir::new("path-first");
+    let second = TempDir::new("path-second");
+    // Found but not executable in the first directory, runnable in the
+    // second: the search goes on past EACCES and runs the second.
+    first.file("pidset-probe", "#!/bin/sh\nexit 3\n", 0o644);
+    second.file("pidset-probe", "#!/bin/sh\nexit 4\n", 0o755);
+    let path = |dirs: &[&TempDir]| {
+        let joined: Vec<_> = dirs
+            .iter()
+            .map(|d| d.0.to_string_lossy().into_owned())
+            .collect();
+        let mut options = SpawnOptions::new("pidset-probe");
+        options.env = Some(vec![("PATH".into(), joined.join(":").into())]);
+        options
+    };
+    let child = spawn(&path(&[&first, &second])).expect("spawn");
+    assert_eq!(finish(&child).status, Some(ExitStatus::Exited(4)));
+    // Only the unexecutable one: EACCES, not ENOENT, as execvp reports.
+    let failed = spawn(&path(&[&first]))
+        .map(|_| ())
+        .expect_err("not executable");
+    assert_eq!(failed.errno(), libc::EACCES);
+    // The child's PATH is searched, not ours: ours has no such program.
+    let failed = spawn(&path(&[])).map(|_| ()).expect_err("empty PATH");
+    assert_eq!(failed.errno(), libc::ENOENT);
+    // No PATH at all: /usr/bin:/bin, where `true` is.
+    let mut options = SpawnOptions::new("true");
+    options.env = Some(Vec::new());
+    let child = spawn(&options).expect("spawn with no PATH");
+    assert_eq!(finish(&child).status, Some(ExitStatus::Exited(0)));
+}
+
+#[test]
+fn many_threads_spawning_at_once_each_get_their_own_child() {
+    // Each spawn borrows this process's memory until its child execs: many
+    // at once, from many threads, must neither mix up nor lose children.
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            std::thread::spawn(move || {
+                for i in 0..40 {
+                    let code = (t * 40 + i) % 256;
+                    let child = spawn(&sh_options(&format!("exit {code}"))).expect("spawn");
+                    assert_eq!(finish(&child).status, Some(ExitStatus::Exited(code)));
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("a spawning thread failed");
+    }
+}
+
+#[test]
+fn the_parents_signal_mask_is_as_it_was() {
+    // spawn blocks every signal while it clones; it must put back exactly
+    // the mask the thread had, or this process would stop getting signals.
+    std::thread::spawn(|| {
+        let mask = || {
+            // SAFETY: reads this thread's mask into a local set.
+            unsafe {
+                let mut set = std::mem::zeroed::<libc::sigset_t>();
+                libc::pthread_sigmask(libc::SIG_SETMASK, std::ptr::null(), &mut set);
+                (1..=31)
+                    .filter(|&s| libc::sigismember(&set, s) == 1)
+                    .collect::<Vec<_>>()
+            }
+        };
+        // SAFETY: blocks SIGUSR2 in this thread only, through a local set.
+        unsafe {
+            let mut set = std::mem::zeroed::<libc::sigset_t>();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGUSR2);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        }
+        let before = mask();
+        assert_eq!(before, vec![libc::SIGUSR2]);
+        let child = spawn(&SpawnOptions::new("true")).expect("spawn");
+        assert_eq!(mask(), before);
+        finish(&child);
+        let failed = spawn(&SpawnOptions::new("/no/such/program"));
+        assert!(failed.is_err());
+        assert_eq!(mask(), before, "after a failed spawn too");
+    })
+    .join()
+    .expect("the test thread failed");
+}

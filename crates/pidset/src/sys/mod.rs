@@ -1,6 +1,7 @@
 //! The raw system calls that rustix does not wrap in the form we need.
 //! Each is a small safe function; the unsafe code stays here.
 
+pub(crate) mod clone_exec;
 pub(crate) mod pidfd_info;
 pub(crate) mod pidfd_send_signal;
 pub(crate) mod waitid;
