@@ -166,6 +166,28 @@ test('closing a member PidFd takes it out of the set', async (t) => {
   set.close()
 })
 
+test('closing a member PidFd takes it out of the set, also once the set has seen it exit', async (t) => {
+  // Found by the model-based fuzzer (model.spec.ts): the set kept, and
+  // later reported, a closed member whose exit it had already queued, so
+  // whether close() removed it depended on event-loop timing. Now it always
+  // does, as delete() does.
+  const dying = sleeper(t)
+  const given = PidFd.open(dying.pid)
+  const other = sleeper(t)
+  const set = new PidSet([given, other.pid])
+  dying.proc.kill('SIGKILL')
+  // By the time child_process reports the exit, the set has queued it too.
+  await dying.exited
+  given.close()
+  t.false(set.has(dying.pid))
+  t.is(set.size, 1)
+  t.deepEqual([...set].map((m) => m.closed), [false])
+  other.proc.kill('SIGKILL')
+  t.is((await set.waitAny()).pid, other.pid)
+  t.is(set.size, 0)
+  set.close()
+})
+
 test('a PidFd that already exited is reported when added', async (t) => {
   const child = sh(t, 'exit 4')
   const pidfd = PidFd.open(child.pid)

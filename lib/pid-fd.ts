@@ -24,8 +24,11 @@ export interface MemberObserver {
   queueFailure(member: PidFd, err: unknown): void
   /** Settle what can be settled. */
   serve(): void
-  /** The member was closed. */
-  onMemberClose(member: PidFd): void
+  /**
+   * The member was closed: by its user, or (`byOwner`) by the set that
+   * opened it, once that set had reported its exit.
+   */
+  onMemberClose(member: PidFd, byOwner: boolean): void
 }
 
 /** Internal: lets PidSet observe a PidFd without a promise per member. */
@@ -202,32 +205,35 @@ export class PidFd {
 
   /**
    * Closes the handle; idempotent. Pending waits reject with code `'EBADF'`,
-   * and the handle leaves any PidSet it is in (unless that set has already
-   * seen it exit, in which case the set still reports it).
+   * and the handle leaves any PidSet it is in, as `set.delete()` would take
+   * it out (an exit the set had not yet reported is not reported).
    */
   close(): void {
     this.#close(false)
   }
 
-  /** @internal Closes it; its descriptor is closed by a {@link defer}red task. */
+  /**
+   * @internal The set that opened it closes it after reporting its exit;
+   * its descriptor is closed by a {@link defer}red task.
+   */
   [kCloseSoon](): void {
     this.#close(true)
   }
 
-  #close(soon: boolean): void {
+  #close(byOwner: boolean): void {
     const handle = this.#native
     if (!handle) return
     if (this.#watched) unwatch(handle)
     this.#watched = false
     if (this.#reapTimer) this.#clearReapTimer()
     this.#native = null
-    if (soon) defer(() => handle.close())
+    if (byOwner) defer(() => handle.close())
     else handle.close()
     // Built only when someone waits: closing is on the hot path of PidSet.
     if (this.#waits.size > 0) this.#waits.rejectAll(closedError('PidFd', this.pid))
     const observers = [...this.#observers]
     this.#observers.clear()
-    for (const observer of observers) observer.onMemberClose(this)
+    for (const observer of observers) observer.onMemberClose(this, byOwner)
   }
 
   /** Same as {@link close}, for `using`. */

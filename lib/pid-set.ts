@@ -45,9 +45,13 @@ export class PidSet implements Iterable<PidFd>, AsyncIterable<ExitInfo> {
     queueExit: (pidfd, info) => this.#enqueue({ pidfd, failed: false, info }),
     queueFailure: (pidfd, error) => this.#enqueue({ pidfd, failed: true, error }),
     serve: () => this.#serve(),
-    onMemberClose: (pidfd) => {
-      // An exit seen while it was a member is still reported.
-      if (!this.#queued.has(pidfd)) this.#remove(pidfd.pid, pidfd)
+    // The user closing a member takes it out, as delete() does, whether or
+    // not its exit has been queued: what the user sees must not depend on
+    // when the event loop dispatched the exit. The set that opened it
+    // closes it once it has reported the exit, which every observer queued
+    // at the same moment: the others still report it.
+    onMemberClose: (pidfd, byOwner) => {
+      if (!byOwner || !this.#queued.has(pidfd)) this.#remove(pidfd.pid, pidfd)
     },
   }
 
