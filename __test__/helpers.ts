@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node
 import { createInterface } from 'node:readline'
 import { dirname, join } from 'node:path'
 import test, { type ExecutionContext } from 'ava'
-import { kernelSupport } from '../index'
+import { kernelSupport, spawn as pidsetSpawn } from '../index'
 
 /** A child and the code/signal its own 'exit' event reports. */
 export interface Child {
@@ -54,6 +54,21 @@ export const NO_SUCH_PID = 2 ** 30
 /** How many descriptors this process has open. */
 export function openFds(): number {
   return readdirSync('/proc/self/fd').length
+}
+
+/**
+ * Opens what is opened once for good, before a test takes a descriptor
+ * baseline: Node opens /dev/null (read-only) the first time a child's output
+ * is read, and pidset its one epoll instance the first time it waits.
+ */
+export async function openedOnceForGood(): Promise<void> {
+  const warm = pidsetSpawn('sleep', ['1000'])
+  warm.kill('SIGKILL')
+  await warm.output()
+  warm.pidfd?.close()
+  // Code awaiting an exit runs inside the native dispatch that reported it,
+  // which lets go of its share of the descriptor when it returns.
+  await new Promise(setImmediate)
 }
 
 /** Whether the running kernel is at least major.minor. */

@@ -6,7 +6,7 @@ import { dirname } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import test from 'ava'
 import { PidFd, PidSet, spawn, type ExitInfo } from '../index'
-import { exists, isZombie, runNode, testUnless } from './helpers'
+import { exists, isZombie, openedOnceForGood, openFds, runNode, testUnless } from './helpers'
 
 test('exit codes and signals, each with resource usage', async (t) => {
   for (const code of [0, 1, 7, 255]) {
@@ -92,6 +92,21 @@ test('output() stops a child that writes past maxBuffer, and rejects with what i
   t.throws(() => child.output({ encoding: 'utf9' as BufferEncoding }), { instanceOf: TypeError, code: 'ERR_UNKNOWN_ENCODING' })
   t.throws(() => child.output(null as unknown as object), { code: 'ERR_INVALID_ARG_TYPE' })
   t.is((await child.output({ maxBuffer: Infinity })).exit.exitCode, 0)
+})
+
+test.serial('a finished child leaves no descriptor behind (its stdin is closed at its exit, as ChildProcess does)', async (t) => {
+  await openedOnceForGood()
+  const before = openFds()
+  for (let i = 0; i < 20; i++) {
+    const child = spawn('true')
+    await child.output()
+    t.true(child.stdin?.destroyed)
+    child.pidfd?.close()
+  }
+  // Code awaiting an exit runs inside the native dispatch that reported it,
+  // which lets go of its share of the descriptor when it returns.
+  await new Promise(setImmediate)
+  t.is(openFds(), before)
 })
 
 test("stdio 'ignore' and 'inherit' give no streams; a descriptor is used as given", async (t) => {

@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   MAXBUFFER: 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER',
   /** A signal name or number that does not exist. */
   UNKNOWN_SIGNAL: 'ERR_UNKNOWN_SIGNAL',
+  /** A method called on something that is not an instance of its class. */
+  INVALID_THIS: 'ERR_INVALID_THIS',
   /** `new PidFd()`: handles come from `PidFd.open()`. */
   ILLEGAL_CONSTRUCTOR: 'ERR_ILLEGAL_CONSTRUCTOR',
   /** An aborted wait (AbortError, as Node's own). */
@@ -195,6 +197,11 @@ export function spawnError(errno: number, file: string, args: readonly string[])
 /** RangeError ERR_OUT_OF_RANGE, worded as Node words it. */
 export function outOfRange(name: string, range: string, value: unknown): CodedError<RangeError> {
   return coded(new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${inspect(value)}`), ERROR_CODES.OUT_OF_RANGE)
+}
+
+/** TypeError ERR_INVALID_THIS, worded as Node words it. */
+export function invalidThis(type: string): CodedError<TypeError> {
+  return coded(new TypeError(`Value of "this" must be of type ${type}`), ERROR_CODES.INVALID_THIS)
 }
 
 /** TypeError ERR_UNKNOWN_ENCODING, as Buffer throws it. */

@@ -3,6 +3,7 @@ import { ExitState } from '../binding'
 import { NativePidFd, REAP_GRACE_MS } from './binding'
 import { AbortError, closedError, illegalConstructor, native, timeoutError } from './errors'
 import { unwatch, watch, type ExitTarget } from './event-loop'
+import { guardThis, kIsInstance } from './guard-this'
 import { isComplete, type ExitInfo } from './exit-info'
 import { decodeExit, scratch } from './exit-record'
 import { defer } from './defer'
@@ -60,6 +61,11 @@ export type StatusFallback = () => Pick<ExitInfo, 'exitCode' | 'signal'> | null
  * the PID next, and `wait()` settles without any polling.
  */
 export class PidFd {
+  /** @internal Whether `value` is a PidFd (see guardThis). */
+  static [kIsInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && #native in value
+  }
+
   /** The process ID the handle was opened for. */
   readonly pid: number
   #native: NativePidFd | null
@@ -401,3 +407,5 @@ export class PidFd {
     return this.#native
   }
 }
+
+guardThis(PidFd, ['wait'])

@@ -3,6 +3,7 @@ import { closedError, emptySetError, invalidArgType, isEmptySetError, AbortError
 import type { ExitInfo } from './exit-info'
 import { disposeSymbol } from './dispose'
 import { kCloseSoon, kObserve, kRetry, kUnobserve, PidFd, type MemberObserver } from './pid-fd'
+import { guardThis, kIsInstance } from './guard-this'
 import type { PendingWait } from './pending-wait'
 import { validatePid, validateWaitOptions, type WaitOptions } from './validate'
 import { Waiters } from './waiters'
@@ -32,6 +33,11 @@ interface Consumer {
  * may be in several sets: each reports its exit.
  */
 export class PidSet implements Iterable<PidFd>, AsyncIterable<ExitInfo> {
+  /** @internal Whether `value` is a PidSet (see guardThis). */
+  static [kIsInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && #members in value
+  }
+
   #members = new Map<number, Member>()
   /** Exits (and failures) not yet reported, in the order they happened. */
   #queue: Queued[] = []
@@ -80,9 +86,9 @@ export class PidSet implements Iterable<PidFd>, AsyncIterable<ExitInfo> {
   add(member: number | PidFd): PidFd {
     this.#open()
     const pid = pidOf(member)
+    if (member instanceof PidFd && member.closed) throw closedError('PidFd', pid)
     const existing = this.#members.get(pid)
     if (existing) return existing.pidfd
-    if (member instanceof PidFd && member.closed) throw closedError('PidFd', pid)
     const owned = !(member instanceof PidFd)
     const pidfd = member instanceof PidFd ? member : PidFd.open(pid)
     this.#members.set(pid, { pidfd, owned })
@@ -338,6 +344,8 @@ export class PidSet implements Iterable<PidFd>, AsyncIterable<ExitInfo> {
     if (this.#closed) throw closedError('PidSet')
   }
 }
+
+guardThis(PidSet, ['waitAny', 'waitAll'])
 
 function pidOf(member: unknown): number {
   if (member instanceof PidFd) return member.pid

@@ -1,4 +1,5 @@
 // spawn() and Subprocess: children pidset starts and owns.
+import { once } from 'node:events'
 import { Socket } from 'node:net'
 import { closeSync } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
@@ -9,6 +10,7 @@ import { scratch } from './exit-record'
 import { PidFd, kAdopt, kExitKnown } from './pid-fd'
 import { toSignalNumber } from './signals'
 import { planSpawn, type SpawnOptions, type SpawnPlan } from './spawn-options'
+import { guardThis, kIsInstance } from './guard-this'
 
 /** What {@link Subprocess.output} collects. */
 export interface Output<T extends string | Buffer = string> {
@@ -50,6 +52,11 @@ const kCreate = Symbol('pidset.spawn')
  * and its resource usage are always known, on every kernel.
  */
 export class Subprocess {
+  /** @internal Whether `value` is a Subprocess (see guardThis). */
+  static [kIsInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && #plan in value
+  }
+
   /** Its PID; undefined if it could not be started. */
   readonly pid: number | undefined
   /** A handle of its own to the child (close it freely); null if it was not started. */
@@ -171,7 +178,7 @@ export class Subprocess {
     if (options !== undefined && (options === null || typeof options !== 'object')) throw invalidArgType('options', 'of type object', options)
     const encoding = options?.encoding ?? 'utf8'
     if (encoding !== 'buffer' && !Buffer.isEncoding(encoding)) throw unknownEncoding(encoding)
-    const maxBuffer = options?.maxBuffer ?? DEFAULT_MAX_BUFFER
+    const maxBuffer = options?.maxBuffer === undefined ? DEFAULT_MAX_BUFFER : options.maxBuffer
     if (typeof maxBuffer !== 'number') throw invalidArgType('options.maxBuffer', 'of type number', maxBuffer)
     if (Number.isNaN(maxBuffer) || maxBuffer < 0) throw outOfRange('options.maxBuffer', '>= 0', maxBuffer)
     return this.#output(encoding, maxBuffer)
@@ -225,6 +232,9 @@ export class Subprocess {
     // The user's handle learns it before the reap, which ends the kernel's
     // knowledge of the child's resource usage.
     this.pidfd?.[kExitKnown](info)
+    // Nobody reads the child's stdin any more: close our end, as a
+    // ChildProcess does at its exit, or its descriptor would stay open.
+    this.stdin?.destroy()
     const own = this.#own
     const handle = this.#handle
     this.#own = this.#handle = null
@@ -253,6 +263,8 @@ export class Subprocess {
   }
 }
 
+guardThis(Subprocess, [Symbol.asyncDispose])
+
 function toSpawnError(err: unknown, file: string, args: readonly string[]): unknown {
   const errno = (err as { errno?: unknown } | null)?.errno
   return typeof errno === 'number' ? spawnError(errno, file, args) : err
@@ -277,6 +289,9 @@ async function collect(stream: Readable | null, max: number, exceeded: () => voi
     chunks.push(chunk)
     length += chunk.length
   }
+  // Resolve once its descriptor is closed too, as child_process's 'close'
+  // event comes after the streams': output() leaves nothing open.
+  if (!stream.closed) await once(stream, 'close')
   return Buffer.concat(chunks)
 }
 
