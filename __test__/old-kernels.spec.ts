@@ -1,11 +1,11 @@
 // The paths of kernels the matrix cannot boot (Debian serves none before
 // 5.10), and 6.12's at native speed: each case runs in a Node process whose
 // pidfd calls a seccomp filter answers as that kernel would
-// (fixtures/as-old-kernel.c). The booted kernels run the whole suite
+// (fixtures/seccomp-pidfd.c). The booted kernels run the whole suite
 // (.ci/kernels/matrix.sh).
 import { ROOT, builtFixture, runCommand, testUnless } from './helpers'
 
-const helper = builtFixture('as-old-kernel', 'program')
+const helper = builtFixture('seccomp-pidfd', 'program')
 const kernelTest = testUnless(helper ? null : 'needs a C compiler (cc) for the seccomp helper')
 
 /** What the script below prints, as JSON. */

@@ -77,6 +77,16 @@ export function systemError(errno: number, syscall: string | undefined, pid: num
   return err
 }
 
+/**
+ * The detail of a pidfd call that the kernel refused on principle: no
+ * permission check guards pidfd_open, so EPERM/EACCES there means a seccomp
+ * filter or security module (a container's default profile, a sandbox).
+ */
+function forbidden(errno: number, syscall: string): string | undefined {
+  if (syscall !== 'pidfd_open' || (errno !== constants.errno.EPERM && errno !== constants.errno.EACCES)) return undefined
+  return 'pidfds are forbidden here by the kernel or a sandbox (a seccomp filter or security module, as in some container profiles)'
+}
+
 /** A failure as the binding hands it over (crates/pidset-node/src/error.rs). */
 interface NativeFailure {
   errno?: unknown
@@ -96,7 +106,7 @@ export function fromNative(err: unknown, pid?: number): unknown {
   const e = err as NativeFailure | null
   if (e && typeof e.errno === 'number' && typeof e.syscall === 'string') {
     const errno = e.errno
-    const detail = errno === constants.errno.ENOSYS ? `${e.syscall} is not supported by this kernel; pidset needs Linux 5.3 or newer` : undefined
+    const detail = errno === constants.errno.ENOSYS ? `${e.syscall} is not supported by this kernel; pidset needs Linux 5.3 or newer` : forbidden(errno, e.syscall)
     return systemError(errno, e.syscall, typeof e.pid === 'number' ? e.pid : pid, detail)
   }
   if (e && typeof e.napiCall === 'string') {
