@@ -106,3 +106,41 @@ test('8 worker threads at once, each watching its own 20 children (half spawn(),
     t.is(r.wrong, 0)
   }
 })
+
+test('workers terminated with waits pending leave no descriptor behind and do not crash the process', async (t) => {
+  const run = await runNode(['-e', `
+    const { Worker } = require('node:worker_threads');
+    const { readdirSync } = require('node:fs');
+    const { spawn } = require('node:child_process');
+    const count = () => readdirSync('/proc/self/fd').length;
+    const sleeper = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    // libuv's spare descriptor (see openedOnceForGood) comes with the first
+    // stream: stdout's, set up here rather than by the console.log below.
+    process.stdout;
+    sleeper.on('spawn', async () => {
+      const before = count();
+      const body = \`
+        const { PidFd, PidSet, spawn } = require('./index.js');
+        const { parentPort, workerData } = require('node:worker_threads');
+        const handles = Array.from({ length: 50 }, () => PidFd.open(workerData));
+        for (const h of handles) h.wait();
+        const set = new PidSet([workerData]);
+        set.waitAny();
+        const own = spawn('sleep', ['1000'], { stdio: 'ignore' });
+        parentPort.postMessage(own.pid);
+      \`;
+      const ownPids = [];
+      const workers = Array.from({ length: 4 }, () => new Worker(body, { eval: true, workerData: sleeper.pid }));
+      await Promise.all(workers.map((w) => new Promise((resolve) => w.once('message', (pid) => { ownPids.push(pid); resolve() }))));
+      const during = count();
+      await Promise.all(workers.map((w) => w.terminate()));
+      // The workers' spawn() children are theirs to kill; they are gone with them.
+      for (const pid of ownPids) process.kill(pid, 'SIGKILL');
+      console.log(JSON.stringify({ before, during, after: count() }));
+      sleeper.kill('SIGKILL');
+    });`], 60_000)
+  t.is(run.code, 0, run.stderr)
+  const { before, during, after } = JSON.parse(run.stdout) as { before: number; during: number; after: number }
+  t.true(during >= before + 4 * 52, `during ${during}, before ${before}`)
+  t.is(after, before)
+})

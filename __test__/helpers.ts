@@ -58,8 +58,9 @@ export function openFds(): number {
 
 /**
  * Opens what is opened once for good, before a test takes a descriptor
- * baseline: Node opens /dev/null (read-only) the first time a child's output
- * is read, and pidset its one epoll instance the first time it waits.
+ * baseline: libuv keeps /dev/null open (read-only, a spare descriptor for
+ * EMFILE) from the first stream it sets up, such as a child's output, and
+ * pidset opens its one epoll instance the first time it waits.
  */
 export async function openedOnceForGood(): Promise<void> {
   const warm = pidsetSpawn('sleep', ['1000'])
