@@ -51,6 +51,9 @@ export PATH=/usr/bin:/bin:/sbin:/usr/sbin HOME=/tmp
 mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs dev /dev
 mkdir -p /dev/pts /dev/shm; mount -t devpts devpts /dev/pts; mount -t tmpfs shm /dev/shm
 mount -t tmpfs tmp /tmp; ip link set lo up; hostname guest
+# The kernel starts init with 1024/4096 open files; systemd machines give
+# services a hard limit of 524288, and the suite opens 10,000 at a time.
+ulimit -n 524288
 for m in $(cat /mods/order); do insmod /mods/$m || echo "guest: insmod $m failed"; done
 o=trans=virtio,version=9p2000.L,msize=262144
 if mount -t 9p -o $o job /job && mount -t 9p -o $o pkg /pkg; then
