@@ -13,7 +13,7 @@ use rustix::net::{socketpair, AddressFamily, SocketFlags, SocketType};
 
 use crate::error::{Error, Result};
 use crate::pidfd::PidFd;
-use crate::sys::clone_exec::{clone_exec, Program};
+use crate::sys::clone_exec::{clone_exec, reap_child, Program};
 
 /// How one of the child's standard streams is set up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,13 +118,18 @@ pub fn spawn(options: &SpawnOptions) -> Result<Child> {
     let (child_in, parent_in) = stream(*stdin)?;
     let (child_out, parent_out) = stream(*stdout)?;
     let (child_err, parent_err) = stream(*stderr)?;
+    // Borrowed when given (the binding always gives it): no copy per spawn.
+    let inherited: Vec<(OsString, OsString)>;
     let env = match &options.env {
-        Some(env) => env.clone(),
-        None => std::env::vars_os().collect(),
+        Some(env) => env.as_slice(),
+        None => {
+            inherited = std::env::vars_os().collect();
+            &inherited
+        }
     };
     let argv0 = options.argv0.as_ref().unwrap_or(&options.program);
     let program = Program {
-        candidates: candidates(&options.program, &env)?,
+        candidates: candidates(&options.program, env)?,
         argv: std::iter::once(argv0)
             .chain(&options.args)
             .map(|a| c_string(a))
@@ -256,11 +261,7 @@ fn duplicate(fd: RawFd) -> Result<OwnedFd> {
 /// spawn leaves no process behind. It is our unreaped child, so its PID
 /// cannot have been reused.
 fn abandon(pid: i32) {
-    // SAFETY: kill and waitpid on our own unreaped child; the status is
-    // written to a local.
-    unsafe {
-        libc::kill(pid, libc::SIGKILL);
-        let mut status = 0;
-        while libc::waitpid(pid, &mut status, 0) < 0 && crate::sys::last_errno() == libc::EINTR {}
-    }
+    // SAFETY: kill takes no pointers; the PID is our unreaped child's.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    reap_child(pid);
 }

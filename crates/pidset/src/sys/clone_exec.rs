@@ -92,7 +92,7 @@ pub(crate) fn clone_exec(program: &Program) -> Result<Started, i32> {
     match report.read_child_errno() {
         None => Ok(Started { pid, pidfd }),
         Some(errno) => {
-            reap_failed(pid);
+            reap_child(pid);
             Err(errno)
         }
     }
@@ -458,9 +458,10 @@ impl Drop for ChildStack {
     }
 }
 
-/// Reaps a child that failed before exec (it has exited or is about to),
-/// so that a failed spawn leaves no zombie.
-fn reap_failed(pid: i32) {
+/// Waits for our own unreaped child `pid` to end and reaps it, so that a
+/// failed spawn leaves no zombie: one that failed before exec (it has
+/// exited or is about to), or one `spawn` has killed.
+pub(crate) fn reap_child(pid: i32) {
     let mut status = 0;
     // SAFETY: waits for our own unreaped child; writes a local.
     while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 && last_errno() == libc::EINTR {}
