@@ -14,6 +14,7 @@ export { spawn, Subprocess, type MaxBufferError, type Output, type OutputOptions
 export type { SpawnOptions, StdioOption } from './lib/spawn-options'
 export type { ChildLike } from './lib/from-child'
 export type { ExitInfo, ResourceUsage } from './lib/exit-info'
+export type { Signal, SignalName, RealtimeSignal } from './lib/signals'
 export { kernelSupport, type KernelSupport } from './lib/kernel'
 export type { WaitOptions } from './lib/validate'
 export { AbortError, type PidsetSystemError, type SpawnError } from './lib/errors'

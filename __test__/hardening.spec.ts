@@ -28,7 +28,7 @@ test('seeing exits with tryWait() then leaving a set loses no pending wait', asy
   const waits = children.map((c) => set.add(PidFd.open(c.pid)).wait())
   // Each exit is seen before the event loop can report it, then the member
   // leaves the set (a re-sync of its watch): this once stranded its wait.
-  for (const pidfd of [...set]) {
+  for (const pidfd of [...set.values()]) {
     pidfd.kill('SIGKILL')
     while (!pidfd.tryWait()) {
       // SIGKILL takes effect within microseconds.

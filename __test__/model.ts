@@ -328,7 +328,7 @@ export async function run(ops: Op[], settleMs: number): Promise<RunStats> {
           track(set.s.waitAll({ timeout }), (infos) => infos.forEach((info) => reportedBy(set, info, what)), allowed, what)
         } else {
           const consume = async () => {
-            for await (const info of set.s as AsyncIterable<ExitInfo>) reportedBy(set, info, what)
+            for await (const info of set.s) reportedBy(set, info, what)
             // As for ERR_PIDSET_EMPTY above: ended when the set itself is empty.
             if (set.members.size !== 0 && set.s.size !== 0) fail(`${what} ended with members left: ${[...set.members.keys()]}`)
           }

@@ -12,8 +12,8 @@ test('a set is built from pids and PidFds and iterates its members', (t) => {
   t.true(set.has(b.pid))
   t.true(set.has(own))
   t.false(set.has(PidFd.open(b.pid)), 'another handle to the same pid is not the member')
-  t.deepEqual([...set].map((m) => m.pid).sort(), [a.pid, b.pid].sort())
-  t.is<PidFd | undefined, PidFd | undefined>(set.add(a.pid), [...set].find((m) => m.pid === a.pid), 'adding a pid twice returns the member')
+  t.deepEqual([...set.values()].map((m) => m.pid).sort(), [a.pid, b.pid].sort())
+  t.is<PidFd | undefined, PidFd | undefined>(set.add(a.pid), [...set.values()].find((m) => m.pid === a.pid), 'adding a pid twice returns the member')
   t.is(set.size, 2)
   set.close()
   t.false(own.closed, 'the caller still owns the PidFd it added')
@@ -24,7 +24,7 @@ test('waitAny() reports the first to exit, which leaves the set and is closed if
   const slow = sleeper(t)
   const quick = sleeper(t)
   const set = new PidSet([slow.pid, quick.pid])
-  const quickFd = [...set].find((m) => m.pid === quick.pid)
+  const quickFd = [...set.values()].find((m) => m.pid === quick.pid)
   const pending = set.waitAny()
   quick.proc.kill('SIGTERM')
   const first = await pending
@@ -89,7 +89,7 @@ test('delete() during a pending waitAny(): others still count, an empty set reje
   const b = sleeper(t)
   const own = PidFd.open(b.pid)
   const set = new PidSet([a.pid, own])
-  const aFd = [...set].find((m) => m.pid === a.pid)
+  const aFd = [...set.values()].find((m) => m.pid === a.pid)
   const pending = set.waitAny()
   t.true(set.delete(a.pid))
   t.false(set.delete(a.pid))
@@ -142,7 +142,7 @@ test('close() rejects pending waits with EBADF and closes only what it opened', 
   const b = sleeper(t)
   const given = PidFd.open(b.pid)
   const set = new PidSet([a.pid, given])
-  const opened = [...set].find((m) => m.pid === a.pid)
+  const opened = [...set.values()].find((m) => m.pid === a.pid)
   const pending = [set.waitAny(), set.waitAll()]
   set.close()
   for (const wait of pending) await t.throwsAsync(wait, { code: 'EBADF' })
@@ -181,7 +181,7 @@ test('closing a member PidFd takes it out of the set, also once the set has seen
   given.close()
   t.false(set.has(dying.pid))
   t.is(set.size, 1)
-  t.deepEqual([...set].map((m) => m.closed), [false])
+  t.deepEqual([...set.values()].map((m) => m.closed), [false])
   other.proc.kill('SIGKILL')
   t.is((await set.waitAny()).pid, other.pid)
   t.is(set.size, 0)
@@ -245,7 +245,7 @@ test('300 members all reported by waitAll()', async (t) => {
 test('Symbol.dispose closes the set', (t) => {
   const a = sleeper(t)
   const set = new PidSet([a.pid])
-  const member = [...set][0]
+  const member = [...set.values()][0]
   set[Symbol.dispose]()
   t.true(member.closed)
 })

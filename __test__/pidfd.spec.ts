@@ -190,7 +190,7 @@ test('bad signals and wait options are refused without touching the process', as
   const child = sleeper(t)
   const pidfd = PidFd.open(child.pid)
   for (const signal of ['SIGFOO', 'sigterm', '', 65, -1, 1.5, NaN]) {
-    t.throws(() => pidfd.kill(signal), { instanceOf: TypeError, code: 'ERR_UNKNOWN_SIGNAL' }, String(signal))
+    t.throws(() => pidfd.kill(signal as never), { instanceOf: TypeError, code: 'ERR_UNKNOWN_SIGNAL' }, String(signal))
   }
   for (const signal of [{}, 9n, null, true]) {
     t.throws(() => pidfd.kill(signal as never), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' }, String(signal))

@@ -19,7 +19,7 @@ test('exit codes and signals, each with resource usage', async (t) => {
     ['kill -KILL $$', 'SIGKILL'],
     ['kill -TERM $$', 'SIGTERM'],
     ['kill -SEGV $$', 'SIGSEGV'],
-  ]) {
+  ] as const) {
     const exit = await spawn('sh', ['-c', script]).exited
     t.is(exit.signal, signal, script)
     t.is(exit.exitCode, null)

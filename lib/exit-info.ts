@@ -1,4 +1,5 @@
 // The public shape of an exit.
+import type { SignalName } from './signals'
 
 /**
  * Resources a process used: the fields of `process.resourceUsage()`, with
@@ -46,7 +47,7 @@ export interface ExitInfo {
   /** Its exit code, when it exited normally and that is known. */
   readonly exitCode: number | null
   /** The signal that ended it (`'SIGKILL'`), when that is known. */
-  readonly signal: string | null
+  readonly signal: SignalName | null
   /** What it used (our own children only); null when unknown. */
   readonly rusage: Readonly<ResourceUsage> | null
 }

@@ -3,6 +3,7 @@ import { constants } from 'node:os'
 import { NativePidFd } from './binding'
 import { invalidArgType, native, systemError } from './errors'
 import type { StatusFallback } from './pid-fd'
+import type { SignalName } from './signals'
 
 /** What fromChild() reads of a ChildProcess (execa's and others' included). */
 export interface ChildLike {
@@ -40,7 +41,11 @@ export function openChild(child: ChildLike): { pid: number; handle: NativePidFd;
     handle.close()
     throw systemError(constants.errno.ECHILD, 'waitid', pid, 'not a child of this process')
   }
+  // Node sets signalCode from its own table of signal names, the one
+  // SignalName is built on; ChildLike types it wider only for look-alikes.
   const fallback: StatusFallback = () =>
-    child.exitCode === null && child.signalCode === null ? null : { exitCode: child.exitCode, signal: child.signalCode }
+    child.exitCode === null && child.signalCode === null
+      ? null
+      : { exitCode: child.exitCode, signal: child.signalCode as SignalName | null }
   return { pid, handle, fallback }
 }

@@ -8,7 +8,7 @@ import { isComplete, type ExitInfo } from './exit-info'
 import { decodeExit, scratch } from './exit-record'
 import { defer } from './defer'
 import { disposeSymbol } from './dispose'
-import { toSignalNumber } from './signals'
+import { toSignalNumber, type Signal } from './signals'
 import { openChild, type ChildLike } from './from-child'
 import { validatePid, validateWaitOptions, type WaitOptions } from './validate'
 import { Waiters } from './waiters'
@@ -203,7 +203,7 @@ export class PidFd {
    * @throws {TypeError} `ERR_UNKNOWN_SIGNAL` / `ERR_INVALID_ARG_TYPE` for a bad signal.
    * @throws {Error} code `'EPERM'` if not permitted, `'EBADF'` once closed.
    */
-  kill(signal: string | number = 'SIGTERM'): boolean {
+  kill(signal: Signal = 'SIGTERM'): boolean {
     const number = toSignalNumber(signal)
     const handle = this.#handle()
     return native(this.pid, () => handle.sendSignal(number))

@@ -32,7 +32,7 @@ interface Consumer {
  * PidFds it opened itself (those added as numbers) when they leave. A PidFd
  * may be in several sets: each reports its exit.
  */
-export class PidSet implements Iterable<PidFd>, AsyncIterable<ExitInfo> {
+export class PidSet implements AsyncIterable<ExitInfo> {
   /** @internal Whether `value` is a PidSet (see guardThis). */
   static [kIsInstance](value: unknown): boolean {
     return typeof value === 'object' && value !== null && #members in value
@@ -122,8 +122,13 @@ export class PidSet implements Iterable<PidFd>, AsyncIterable<ExitInfo> {
     return this.#members.size
   }
 
-  /** The member PidFds. */
-  *[Symbol.iterator](): Iterator<PidFd> {
+  /**
+   * The member PidFds, as they are now: `[...set.values()]`. A PidSet is
+   * not itself iterable synchronously: it is an async iterable of exits,
+   * and one type that is both makes TypeScript (5.9) type `for await` by
+   * the sync iterator in some programs.
+   */
+  *values(): IterableIterator<PidFd> {
     for (const { pidfd } of [...this.#members.values()]) yield pidfd
   }
 

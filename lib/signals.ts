@@ -6,6 +6,23 @@ import { invalidArgType, unknownSignal } from './errors'
 const SIGRTMIN = 34
 const SIGRTMAX = 64
 
+/** A real-time signal by name: `'SIGRTMIN'`, `'SIGRTMIN+3'`, `'SIGRTMAX'`. */
+export type RealtimeSignal = 'SIGRTMIN' | `SIGRTMIN+${number}` | 'SIGRTMAX'
+
+/**
+ * A signal pidset can send: a name Node knows (`NodeJS.Signals`), a
+ * real-time signal by name, or a number from 0 to 64 (0 sends nothing and
+ * only checks that a signal could be sent).
+ */
+export type Signal = NodeJS.Signals | RealtimeSignal | number
+
+/**
+ * The name of a signal that ended a process: a name Node knows, a real-time
+ * signal as `'SIGRTMIN+n'`, or `'SIG<n>'` for a number no name belongs to
+ * (32 and 33, which glibc reserves).
+ */
+export type SignalName = NodeJS.Signals | `SIGRTMIN+${number}` | `SIG${number}`
+
 const names = new Map<number, string>()
 for (const [name, number] of Object.entries(constants.signals)) {
   // The first name wins, so aliases (SIGIOT, SIGPOLL) do not replace SIGABRT, SIGIO.
@@ -13,8 +30,8 @@ for (const [name, number] of Object.entries(constants.signals)) {
 }
 
 /** The name of signal `number`: `'SIGKILL'`, `'SIGRTMIN+2'`. */
-export function signalName(number: number): string {
-  const known = names.get(number)
+export function signalName(number: number): SignalName {
+  const known = names.get(number) as NodeJS.Signals | undefined
   if (known !== undefined) return known
   if (number >= SIGRTMIN && number <= SIGRTMAX) return `SIGRTMIN+${number - SIGRTMIN}`
   return `SIG${number}`

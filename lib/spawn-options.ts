@@ -2,7 +2,7 @@
 // binding's SpawnRequest.
 import { StdioCode, type SpawnRequest } from '../binding'
 import { invalidArgType, invalidArgValue, outOfRange } from './errors'
-import { toSignalNumber } from './signals'
+import { toSignalNumber, type Signal } from './signals'
 
 const INT32_MAX = 2 ** 31 - 1
 
@@ -28,7 +28,7 @@ export interface SpawnOptions {
   /** Kill the child with `killSignal` after this many ms (0 or absent: never). */
   timeout?: number
   /** The signal for `timeout`, `signal` and disposal (default `'SIGTERM'`). */
-  killSignal?: NodeJS.Signals | number
+  killSignal?: Signal
   /** Kill the child with `killSignal` when this signal aborts. */
   signal?: AbortSignal
   /** SIGKILL this many ms after killSignal if the child is still running (default 5000; `false`: never). */

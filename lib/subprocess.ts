@@ -8,7 +8,7 @@ import { AbortError, invalidArgType, maxBufferError, outOfRange, spawnError, unk
 import type { ExitInfo } from './exit-info'
 import { scratch } from './exit-record'
 import { PidFd, kAdopt, kExitKnown } from './pid-fd'
-import { toSignalNumber } from './signals'
+import { toSignalNumber, type Signal } from './signals'
 import { planSpawn, type SpawnOptions, type SpawnPlan } from './spawn-options'
 import { guardThis, kIsInstance } from './guard-this'
 
@@ -144,7 +144,7 @@ export class Subprocess {
    * Sending `killSignal` also starts `forceKillAfterDelay`.
    * @returns true if sent; false once the child has exited (or never started).
    */
-  kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
+  kill(signal: Signal = 'SIGTERM'): boolean {
     const number = toSignalNumber(signal)
     const own = this.#own
     if (!own) return false
