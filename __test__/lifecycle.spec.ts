@@ -114,7 +114,7 @@ test("require('pidset') and import { PidFd } from 'pidset' both work", async (t)
 })
 
 test('the PidSet example prints each exit as it happens', async (t) => {
-  const run = await runNode(['examples/watch-many.js'])
+  const run = await runNode(['examples/watch-many.mjs'])
   t.is(run.code, 0, run.stderr)
   const lines = run.stdout.trim().split('\n')
   t.regex(lines[0], /^watching 4 processes/)
