@@ -41,7 +41,7 @@ const script = `
       out.killAfterExit = pidfd.kill('SIGKILL');
       const sleeper = spawn('sleep', ['1000']);
       const set = new PidSet([sleeper.pid]);
-      const [member] = set;
+      const [member] = set.values();
       out.running = member.isRunning() && member.tryWait() === null;
       const all = set.waitAll();
       sleeper.kill('SIGKILL');

@@ -21,7 +21,9 @@ function load(): typeof Native {
     const platform = thisPlatform()
     const supported = (SUPPORTED_PLATFORMS as readonly string[]).includes(platform)
     const message = supported
-      ? `pidset could not load its native binary for ${platform}: is the optional dependency pidset-${platform} installed? (npm installs it unless optional dependencies are omitted)`
+      ? `pidset could not load its native binary for ${platform}: neither the package pidset-${platform} nor a local build (pidset.${platform}.node beside binding.js) is installed. ` +
+        `npm installs pidset-${platform} with pidset from the registry unless optional dependencies are omitted; ` +
+        `a packed local build needs its tarball installed too (README, Install)`
       : `pidset does not support ${platform}: it runs on Linux with glibc, on x64 and arm64 (${SUPPORTED_PLATFORMS.join(', ')})`
     throw loadError(message, cause, supported)
   }

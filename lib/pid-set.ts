@@ -123,13 +123,14 @@ export class PidSet implements AsyncIterable<ExitInfo> {
   }
 
   /**
-   * The member PidFds, as they are now: `[...set.values()]`. A PidSet is
+   * The member PidFds, as they are when it is called: `[...set.values()]`. A PidSet is
    * not itself iterable synchronously: it is an async iterable of exits,
    * and one type that is both makes TypeScript (5.9) type `for await` by
    * the sync iterator in some programs.
    */
-  *values(): IterableIterator<PidFd> {
-    for (const { pidfd } of [...this.#members.values()]) yield pidfd
+  values(): IterableIterator<PidFd> {
+    // Taken now, not at the first next(): later adds and deletes don't show.
+    return Array.from(this.#members.values(), (member) => member.pidfd).values()
   }
 
   /**

@@ -35,6 +35,25 @@ run consumer.mjs
 run node_modules/typescript/bin/tsc -p tsconfig.json
 echo "typescript ok"
 
+# The two ways README gives to use a local build before anything is
+# published. The root tarball alone has no binary (its platform packages
+# become optionalDependencies only at publish): one clear error.
+mkdir "$work/alone" && cd "$work/alone"
+echo '{ "name": "pidset-alone", "private": true }' > package.json
+npm install --no-audit --no-fund --silent "$work"/pidset-0*.tgz
+code=$(env PATH="$work/bin" node -e "try { require('pidset') } catch (e) { console.log(e.code, /pidset-linux-x64-gnu/.test(e.message)) }")
+[ "$code" = "ERR_PIDSET_BINARY_MISSING true" ] || { echo "root tarball alone: expected ERR_PIDSET_BINARY_MISSING naming the platform package, got: $code" >&2; exit 1; }
+echo "root tarball alone: $code"
+# A path install of the clone, whose built binary sits beside binding.js.
+if [ -f "$repo/pidset.linux-x64-gnu.node" ]; then
+  mkdir "$work/path" && cd "$work/path"
+  echo '{ "name": "pidset-path", "private": true }' > package.json
+  npm install --no-audit --no-fund --silent "$repo"
+  cp "$here/consumer.cjs" . && run consumer.cjs
+  echo "path install ok"
+fi
+cd "$work/app"
+
 echo "== binary report"
 for so in node_modules/pidset-linux-*/pidset.*.node; do
   floor=$(objdump -T "$so" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)

@@ -1,5 +1,6 @@
-// The arm64 build under emulated arm64 Node (qemu-user; Debian's Node 18,
-// whose ava is too old, hence node:test). Run by __test__/emulated/run.sh.
+// The arm64 build under emulated arm64 Node (qemu-user). node:test, not
+// ava: ava starts its workers with process.execPath, an arm64 binary the
+// kernel cannot run without binfmt_misc. Run by __test__/emulated/run.sh.
 'use strict'
 const test = require('node:test')
 const assert = require('node:assert/strict')
