@@ -4,10 +4,16 @@
 
 use std::os::fd::AsFd;
 
+use rustix::net::{socketpair, AddressFamily, SocketFlags, SocketType};
+
 use crate::error::Result;
+use crate::foreign::Namespace;
 use crate::pidfd::PidFd;
 use crate::support;
+use crate::sys::peer_pidfd::peer_pidfd;
+use crate::sys::pidfd_getfd::pidfd_getfd;
 use crate::sys::pidfd_info::{reaped_exit_status, record_exit_info_support, ReapedStatus};
+use crate::sys::pidfd_send_signal::pidfd_send_signal;
 use crate::sys::waitid::peek_exit;
 
 /// The pidfd features of the running kernel (and sandbox).
@@ -25,6 +31,17 @@ pub struct KernelSupport {
     /// `PIDFD_INFO_EXIT` (6.15): the exit status of a process after its
     /// parent has reaped it, so that it is known for any process.
     pub exit_info: bool,
+    /// `pidfd_getfd` (5.6): [`PidFd::get_fd`].
+    pub get_fd: bool,
+    /// `SO_PEERPIDFD` (6.5): [`PidFd::from_peer`].
+    pub peer_pidfd: bool,
+    /// pidfs (6.9): [`PidFd::id`], and [`PidFd::same_process`] exact for
+    /// processes that have exited.
+    pub pidfs: bool,
+    /// `PIDFD_SIGNAL_*` scopes (6.9): [`PidFd::send_signal_to`].
+    pub signal_scope: bool,
+    /// `PIDFD_GET_*_NAMESPACE` (6.11): [`PidFd::namespace`].
+    pub namespaces: bool,
 }
 
 /// Probes the running kernel. It opens a pidfd to this process and starts
@@ -41,6 +58,11 @@ pub fn kernel_support() -> Result<KernelSupport> {
                 nonblock: false,
                 get_info: false,
                 exit_info: false,
+                get_fd: false,
+                peer_pidfd: false,
+                pidfs: false,
+                signal_scope: false,
+                namespaces: false,
             })
         }
         Err(e) => return Err(e),
@@ -54,7 +76,33 @@ pub fn kernel_support() -> Result<KernelSupport> {
         nonblock: support::PIDFD_NONBLOCK.is_present(),
         get_info,
         exit_info,
+        // No descriptor -1 anywhere: EBADF where the call exists.
+        get_fd: !matches!(pidfd_getfd(own.as_fd(), -1), Err(libc::ENOSYS)),
+        peer_pidfd: probe_peer_pidfd(),
+        pidfs: own.id().is_ok(),
+        // Signal 0 to our own thread group sends nothing; EINVAL before 6.9.
+        signal_scope: !matches!(
+            pidfd_send_signal(own.as_fd(), 0, PIDFD_SIGNAL_THREAD_GROUP),
+            Err(libc::EINVAL)
+        ),
+        namespaces: !matches!(own.namespace(Namespace::Uts), Err(e) if e.errno() == libc::ENOTTY || e.errno() == libc::EINVAL),
     })
+}
+
+/// `PIDFD_SIGNAL_THREAD_GROUP`: the default scope, spelt out.
+const PIDFD_SIGNAL_THREAD_GROUP: u32 = 1 << 1;
+
+/// Whether a socket pair's peer pidfd can be had (it is this process).
+fn probe_peer_pidfd() -> bool {
+    let Ok((a, _b)) = socketpair(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    ) else {
+        return false;
+    };
+    !matches!(peer_pidfd(a.as_fd()), Err(libc::ENOPROTOOPT))
 }
 
 /// Whether PIDFD_GET_INFO exists, and gives a reaped process's status.

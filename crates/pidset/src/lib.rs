@@ -15,22 +15,29 @@
 #![cfg(target_os = "linux")]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod adopt;
 mod epoll;
 mod error;
 mod exit_info;
 mod exit_watcher;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
+mod foreign;
+mod identity;
 mod kernel;
 mod pidfd;
+mod process_info;
 mod spawn;
 mod support;
 mod sys;
 
+pub use adopt::ADOPT_CALL;
 pub use epoll::{Epoll, Interest};
 pub use error::{Error, Result};
 pub use exit_info::{ExitInfo, ExitStatus, ResourceUsage};
 pub use exit_watcher::{Event, ExitWatcher, Report};
+pub use foreign::Namespace;
 pub use kernel::{kernel_support, KernelSupport};
-pub use pidfd::{PidFd, REAP_GRACE};
+pub use pidfd::{PidFd, SignalScope, REAP_GRACE};
+pub use process_info::ProcessInfo;
 pub use spawn::{spawn, Child, SpawnOptions, Stdio};

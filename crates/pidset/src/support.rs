@@ -46,3 +46,6 @@ pub(crate) static PIDFD_GET_INFO: Feature = Feature::new();
 /// showed it missing (`kernel_support`): an ESRCH for someone else's process
 /// may be a reap caught halfway, which says nothing of the kernel.
 pub(crate) static PIDFD_INFO_EXIT: Feature = Feature::new();
+
+/// pidfs (Linux 6.9): every process's pidfds share an inode of their own.
+pub(crate) static PIDFS: Feature = Feature::new();

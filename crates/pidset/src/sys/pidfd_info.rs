@@ -28,6 +28,12 @@ struct PidfdInfo {
 
 const _: () = assert!(std::mem::size_of::<PidfdInfo>() == 64);
 
+/// `PIDFD_INFO_PID` from `<linux/pidfd.h>`: `pid`, `tgid` and `ppid` are set.
+const PIDFD_INFO_PID: u64 = 1 << 0;
+/// `PIDFD_INFO_CREDS`: the credentials are set.
+const PIDFD_INFO_CREDS: u64 = 1 << 1;
+/// `PIDFD_INFO_CGROUPID`: `cgroupid` is set.
+const PIDFD_INFO_CGROUPID: u64 = 1 << 2;
 /// `PIDFD_INFO_EXIT` from `<linux/pidfd.h>`: ask for the exit status.
 const PIDFD_INFO_EXIT: u64 = 1 << 3;
 
@@ -92,6 +98,80 @@ pub(crate) fn reaped_exit_status(pidfd: BorrowedFd<'_>, reaped: bool) -> ReapedS
     } else {
         ReapedStatus::AtReap
     }
+}
+
+/// The name errors of [`live_info`] carry, which `lib/errors.ts` maps to the
+/// kernel version that brought the call (6.13).
+pub(crate) const GET_INFO_CALL: &str = "ioctl PIDFD_GET_INFO";
+
+/// What `PIDFD_GET_INFO` tells of a live (or not yet reaped) process.
+pub(crate) struct LiveInfo {
+    pub pid: i32,
+    pub tgid: i32,
+    pub ppid: i32,
+    /// Real, effective, saved and file-system user IDs.
+    pub uids: [u32; 4],
+    /// Real, effective, saved and file-system group IDs.
+    pub gids: [u32; 4],
+    /// The ID of its cgroup (v2), when the kernel gave one.
+    pub cgroup_id: Option<u64>,
+}
+
+/// `PIDFD_GET_INFO` for the PID, credentials and cgroup of the process.
+/// Errors are a positive errno: `ENOTTY` (remembered) before Linux 6.13,
+/// `ESRCH` once the process has been reaped or is in a PID namespace we
+/// cannot see.
+pub(crate) fn live_info(pidfd: BorrowedFd<'_>) -> Result<LiveInfo, i32> {
+    if support::PIDFD_GET_INFO.is_absent() {
+        return Err(libc::ENOTTY);
+    }
+    let mut info = PidfdInfo {
+        mask: PIDFD_INFO_PID | PIDFD_INFO_CREDS | PIDFD_INFO_CGROUPID,
+        ..PidfdInfo::default()
+    };
+    loop {
+        if let Some(errno) = super::injected("ioctl") {
+            return Err(errno);
+        }
+        // SAFETY: as in `reaped_exit_status`: a live, writable structure of
+        // the size encoded in PIDFD_GET_INFO; the fd is borrowed.
+        let ret = unsafe {
+            libc::ioctl(
+                pidfd.as_raw_fd(),
+                PIDFD_GET_INFO as _,
+                &mut info as *mut PidfdInfo,
+            )
+        };
+        if ret == 0 {
+            break;
+        }
+        match super::last_errno() {
+            libc::EINTR => continue,
+            errno @ (libc::ENOTTY | libc::EINVAL) => {
+                support::PIDFD_GET_INFO.set(false);
+                return Err(if errno == libc::EINVAL {
+                    libc::ENOTTY
+                } else {
+                    errno
+                });
+            }
+            errno => return Err(errno),
+        }
+    }
+    support::PIDFD_GET_INFO.set(true);
+    // Without PID and credentials the kernel answered only with an exit
+    // (a reaped process, were exit information asked for): nothing live.
+    if info.mask & (PIDFD_INFO_PID | PIDFD_INFO_CREDS) != (PIDFD_INFO_PID | PIDFD_INFO_CREDS) {
+        return Err(libc::ESRCH);
+    }
+    Ok(LiveInfo {
+        pid: info.pid as i32,
+        tgid: info.tgid as i32,
+        ppid: info.ppid as i32,
+        uids: [info.ruid, info.euid, info.suid, info.fsuid],
+        gids: [info.rgid, info.egid, info.sgid, info.fsgid],
+        cgroup_id: (info.mask & PIDFD_INFO_CGROUPID != 0).then_some(info.cgroupid),
+    })
 }
 
 /// What a failed PIDFD_GET_INFO says: the status is unknown, or comes at a
