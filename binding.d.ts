@@ -21,8 +21,31 @@ export declare class NativePidFd {
   get pid(): number
   /** The raw descriptor, or -1 once closed. */
   get fd(): number
-  /** Sends signal number `signal`; false if the process had exited. */
-  sendSignal(signal: number): boolean
+  /**
+   * Sends signal number `signal` to the process (scope 0), its main
+   * thread (1) or its process group (2); false if the process had exited.
+   */
+  sendSignal(signal: number, scope?: number | undefined | null): boolean
+  /**
+   * A pidfd from elsewhere (an inherited or received descriptor),
+   * duplicated: `fd` stays the caller's.
+   */
+  static adopt(fd: number): NativePidFd
+  /** The process at the other end of the Unix-domain socket `fd`. */
+  static fromPeer(fd: number): NativePidFd
+  /** What the kernel knows of the running process (`ProcessInfo`). */
+  info(): { pid: number; tgid: number; ppid: number; uid: number; euid: number; suid: number; fsuid: number; gid: number; egid: number; sgid: number; fsgid: number; cgroupId: bigint | null }
+  /** The process's pidfs inode number (Linux 6.9+). */
+  id(): bigint
+  /** Whether `other` names the same process. */
+  sameProcess(other: NativePidFd): boolean
+  /** A copy of the process's descriptor `target`, now the caller's to close. */
+  getFd(target: number): number
+  /**
+   * A descriptor for one of the process's namespaces, now the caller's
+   * to close; `kind` indexes `NAMESPACES` (lib/pid-fd.ts keeps the names).
+   */
+  namespace(kind: number): number
   /** Whether the process has exited. */
   hasExited(): boolean
   /**
@@ -100,7 +123,7 @@ export declare const enum ExitState {
  * Probes the running kernel (it forks and reaps one short-lived child) and
  * returns `pidset::KernelSupport` as an object with camelCase fields.
  */
-export declare function probeKernelSupport(): Record<'pidfdOpen' | 'waitidPidfd' | 'nonblock' | 'getInfo' | 'exitInfo', boolean>
+export declare function probeKernelSupport(): Record<'pidfdOpen' | 'waitidPidfd' | 'nonblock' | 'getInfo' | 'exitInfo' | 'getFd' | 'peerPidfd' | 'pidfs' | 'signalScope' | 'namespaces', boolean>
 
 /**
  * How long (ms) to wait for somebody else's exited process to be reaped by

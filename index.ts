@@ -10,6 +10,8 @@
  */
 export { PidFd } from './lib/pid-fd'
 export { PidSet } from './lib/pid-set'
+export { peerPidFd } from './lib/peer'
+export type { KillOptions, NamespaceKind, ProcessInfo, SignalScope } from './lib/introspection'
 export { spawn, Subprocess, type MaxBufferError, type Output, type OutputOptions } from './lib/subprocess'
 export type { SpawnOptions, StdioOption } from './lib/spawn-options'
 export type { ChildLike } from './lib/from-child'

@@ -4,7 +4,7 @@
 // still done right.
 import { spawn as cpSpawn } from 'node:child_process'
 import test from 'ava'
-import { PidFd, PidSet, Subprocess, spawn } from '../index'
+import { PidFd, PidSet, Subprocess, peerPidFd, spawn } from '../index'
 import { openedOnceForGood, openFds } from './helpers'
 
 interface Case {
@@ -189,18 +189,42 @@ function allCases(pidfd: PidFd, closed: PidFd, set: PidSet, closedSet: PidSet, c
   cases.push({ name: "output({ encoding: 'utf9' })", call: () => child.output({ encoding: 'utf9' as BufferEncoding }), error: TypeError, code: 'ERR_UNKNOWN_ENCODING' })
   for (const value of ['1', null, {}, 1n]) cases.push({ name: `output({ maxBuffer: ${String(value)} })`, call: () => child.output({ maxBuffer: value as number }), ...TYPE })
   for (const value of [-1, NaN, -Infinity]) cases.push({ name: `output({ maxBuffer: ${value} })`, call: () => child.output({ maxBuffer: value }), ...RANGE })
+  // Descriptor numbers, namespace kinds, kill() scopes, other handles and sockets.
+  const BAD_FDS: Array<[string, number]> = [['-1', -1], ['1.5', 1.5], ['NaN', NaN], ['Infinity', Infinity], ['2**31', 2 ** 31]]
+  for (const [what, value] of NOT_NUMBERS) {
+    cases.push({ name: `PidFd.fromFd(${what})`, call: () => PidFd.fromFd(value as number), ...TYPE })
+    cases.push({ name: `pidfd.getFd(${what})`, call: () => pidfd.getFd(value as number), ...TYPE })
+  }
+  for (const [what, value] of BAD_FDS) {
+    cases.push({ name: `PidFd.fromFd(${what})`, call: () => PidFd.fromFd(value), ...RANGE })
+    cases.push({ name: `pidfd.getFd(${what})`, call: () => pidfd.getFd(value), ...RANGE })
+  }
+  for (const value of [1, null, {}, Symbol('s')]) cases.push({ name: `pidfd.namespace(${String(value)})`, call: () => pidfd.namespace(value as never), ...TYPE })
+  for (const value of ['', 'NET', 'network', 'pid_for_child']) cases.push({ name: `pidfd.namespace('${value}')`, call: () => pidfd.namespace(value as never), ...VALUE })
+  for (const value of ['', 'group', 'Process', 1, null]) cases.push({ name: `pidfd.kill('SIGTERM', { scope: ${String(value)} })`, call: () => pidfd.kill('SIGTERM', { scope: value as never }), ...VALUE })
+  for (const value of ['process', 1, true]) cases.push({ name: `pidfd.kill('SIGTERM', ${String(value)})`, call: () => pidfd.kill('SIGTERM', value as never), ...TYPE })
+  for (const [what, value] of [['null', null], ['a number', 1], ['an object', {}], ['a PidSet', set]] as const) {
+    cases.push({ name: `pidfd.equals(${what})`, call: () => pidfd.equals(value as never), ...TYPE })
+    cases.push({ name: `peerPidFd(${what})`, call: () => peerPidFd(value as never), ...TYPE })
+  }
   // A closed handle or set: EBADF from everything but close() itself.
   cases.push({ name: 'closed.wait()', call: () => closed.wait(), ...CLOSED })
   cases.push({ name: 'closed.tryWait()', call: () => closed.tryWait(), ...CLOSED })
   cases.push({ name: 'closed.isRunning()', call: () => closed.isRunning(), ...CLOSED })
   cases.push({ name: 'closed.kill()', call: () => closed.kill(), ...CLOSED })
+  cases.push({ name: 'closed.info()', call: () => closed.info(), ...CLOSED })
+  cases.push({ name: 'closed.id', call: () => closed.id, ...CLOSED })
+  cases.push({ name: 'closed.getFd(0)', call: () => closed.getFd(0), ...CLOSED })
+  cases.push({ name: "closed.namespace('net')", call: () => closed.namespace('net'), ...CLOSED })
+  cases.push({ name: 'closed.equals(pidfd)', call: () => closed.equals(pidfd), ...CLOSED })
+  cases.push({ name: 'pidfd.equals(closed)', call: () => pidfd.equals(closed), ...CLOSED })
   cases.push({ name: 'closedSet.add(pid)', call: () => closedSet.add(process.pid), ...CLOSED })
   cases.push({ name: 'closedSet.waitAny()', call: () => closedSet.waitAny(), ...CLOSED })
   cases.push({ name: 'closedSet.waitAll()', call: () => closedSet.waitAll(), ...CLOSED })
   // Constructors and methods on the wrong `this`.
   cases.push({ name: 'new PidFd()', call: () => new (PidFd as unknown as new () => unknown)(), error: TypeError, code: 'ERR_ILLEGAL_CONSTRUCTOR' })
   const strangers: Array<[string, unknown]> = [['an object', {}], ['Object.create(PidFd.prototype)', Object.create(PidFd.prototype)], ['a PidSet', set]]
-  for (const method of ['wait', 'tryWait', 'isRunning', 'kill', 'close', 'ref', 'unref'] as const) {
+  for (const method of ['wait', 'tryWait', 'isRunning', 'kill', 'close', 'ref', 'unref', 'info', 'getFd', 'namespace', 'equals'] as const) {
     for (const [what, self] of strangers) {
       cases.push({ name: `PidFd.prototype.${method}.call(${what})`, call: () => (PidFd.prototype[method] as (...a: unknown[]) => unknown).call(self), ...THIS })
     }

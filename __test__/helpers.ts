@@ -143,6 +143,20 @@ export function isZombie(pid: number): boolean {
 }
 
 /**
+ * Why a test cannot run Node as another user (uid 65534) here, or null: it
+ * needs root, and a node that uid 65534 may reach and execute (the kernel
+ * matrix guests' is not).
+ */
+export function otherUserBlocker(): string | null {
+  if (process.getuid?.() !== 0) return 'running as another user needs root'
+  // Every directory on the way must be searchable by others, and node executable by them.
+  for (let path = process.execPath; ; path = dirname(path)) {
+    if ((statSync(path).mode & 0o001) === 0) return `${path} is not searchable or executable by other users here`
+    if (path === '/') return null
+  }
+}
+
+/**
  * `test` when `reason` is null, else `test.skip` with the reason printed:
  * a test whose needs this machine lacks shows as skipped, not as passed.
  */

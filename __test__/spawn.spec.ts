@@ -1,12 +1,10 @@
 // spawn(), Subprocess and PidFd.fromChild(), against real processes.
 import { spawn as cpSpawn } from 'node:child_process'
 import { once } from 'node:events'
-import { statSync } from 'node:fs'
-import { dirname } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import test from 'ava'
 import { PidFd, PidSet, spawn, type ExitInfo } from '../index'
-import { exists, isZombie, openedOnceForGood, openFds, runNode, testUnless } from './helpers'
+import { exists, isZombie, openedOnceForGood, openFds, otherUserBlocker, runNode, testUnless } from './helpers'
 
 test('exit codes and signals, each with resource usage', async (t) => {
   for (const code of [0, 1, 7, 255]) {
@@ -142,21 +140,11 @@ test('cwd, env and argv0', async (t) => {
   t.is(url.stdout, `${__dirname}\n`)
 })
 
-testUnless(uidTestBlocker())('uid and gid', async (t) => {
+testUnless(otherUserBlocker())('uid and gid', async (t) => {
   const script = 'console.log(process.getuid(), process.getgid())'
   const { stdout } = await spawn(process.execPath, ['-e', script], { uid: 65534, gid: 65534, cwd: '/' }).output()
   t.is(stdout, '65534 65534\n')
 })
-
-/** Why the uid/gid test cannot run here, or null: it needs root, and a node that uid 65534 may reach and execute. */
-function uidTestBlocker(): string | null {
-  if (process.getuid?.() !== 0) return 'uid/gid need root'
-  // Every directory on the way must be searchable by others, and node executable by them.
-  for (let path = process.execPath; ; path = dirname(path)) {
-    if ((statSync(path).mode & 0o001) === 0) return `${path} is not searchable or executable by other users here`
-    if (path === '/') return null
-  }
-}
 
 test('detached: the child leads a new session', async (t) => {
   const child = spawn('sh', ['-c', 'cut -d" " -f6 /proc/$$/stat'], { detached: true })

@@ -3,6 +3,7 @@
 // public type drifts; each `@ts-expect-error` line fails to compile if a
 // mistake it guards against starts to type-check.
 import type { ChildProcess } from 'node:child_process'
+import type { Socket } from 'node:net'
 import type { Readable, Writable } from 'node:stream'
 import {
   AbortError,
@@ -11,7 +12,11 @@ import {
   Subprocess,
   kernelSupport,
   spawn,
+  peerPidFd,
   type ChildLike,
+  type KillOptions,
+  type NamespaceKind,
+  type ProcessInfo,
   type ExitInfo,
   type KernelSupport,
   type MaxBufferError,
@@ -38,7 +43,19 @@ async function pidFdTypes(pidfd: PidFd): Promise<void> {
   expectType<Equal<Parameters<PidFd['wait']>, [options?: WaitOptions]>>()
   expectType<Equal<ReturnType<PidFd['tryWait']>, ExitInfo | null>>()
   expectType<Equal<ReturnType<PidFd['kill']>, boolean>>()
-  expectType<Equal<Parameters<PidFd['kill']>, [signal?: Signal]>>()
+  expectType<Equal<Parameters<PidFd['kill']>, [signal?: Signal, options?: KillOptions]>>()
+  expectType<Equal<ReturnType<PidFd['info']>, ProcessInfo>>()
+  expectType<Equal<PidFd['id'], bigint>>()
+  expectType<Equal<ReturnType<PidFd['getFd']>, number>>()
+  expectType<Equal<Parameters<PidFd['namespace']>, [kind: NamespaceKind]>>()
+  expectType<Equal<typeof peerPidFd, (socket: Socket) => PidFd>>()
+  expectType<Equal<typeof PidFd.fromFd, (fd: number) => PidFd>>()
+  expectType<Equal<ProcessInfo['cgroupId'], bigint | null>>()
+  pidfd.kill('SIGTERM', { scope: 'process-group' })
+  // @ts-expect-error not a scope
+  pidfd.kill('SIGTERM', { scope: 'session' })
+  // @ts-expect-error not a namespace kind
+  pidfd.namespace('network')
   expectType<Equal<PidFd['pid'], number>>()
   expectType<Equal<PidFd['fd'], number>>()
   expectType<Equal<PidFd['closed'], boolean>>()

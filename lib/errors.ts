@@ -87,6 +87,33 @@ function forbidden(errno: number, syscall: string): string | undefined {
   return 'pidfds are forbidden here by the kernel or a sandbox (a seccomp filter or security module, as in some container profiles)'
 }
 
+/**
+ * The Linux version that brought each call pidset makes only where the
+ * kernel has it, by the name the binding gives the call; any other call
+ * needs what pidset as a whole does: `pidfd_open`, Linux 5.3.
+ */
+const KERNEL_NEEDED: Readonly<Record<string, string>> = {
+  pidfd_getfd: '5.6',
+  'getsockopt SO_PEERPIDFD': '6.5',
+  'fstat pidfs': '6.9',
+  'pidfd_send_signal PIDFD_SIGNAL_THREAD': '6.9',
+  'pidfd_send_signal PIDFD_SIGNAL_PROCESS_GROUP': '6.9',
+  'ioctl PIDFD_GET_INFO': '6.13',
+}
+
+/**
+ * The detail of a call this kernel does not have: ENOSYS for a system call
+ * or flag, ENOTTY for an ioctl, ENOPROTOOPT for a socket option.
+ */
+function unsupported(errno: number, syscall: string): string | undefined {
+  const { ENOSYS, ENOTTY, ENOPROTOOPT } = constants.errno
+  if (errno !== ENOSYS && errno !== ENOTTY && errno !== ENOPROTOOPT) return undefined
+  const version = KERNEL_NEEDED[syscall] ?? (syscall.startsWith('ioctl PIDFD_GET_') && syscall.endsWith('_NAMESPACE') ? '6.11' : undefined)
+  if (version !== undefined) return `${syscall} is not supported by this kernel: it needs Linux ${version} or newer`
+  if (errno === ENOSYS) return `${syscall} is not supported by this kernel; pidset needs Linux 5.3 or newer`
+  return undefined
+}
+
 /** A failure as the binding hands it over (crates/pidset-node/src/error.rs). */
 interface NativeFailure {
   errno?: unknown
@@ -106,7 +133,7 @@ export function fromNative(err: unknown, pid?: number): unknown {
   const e = err as NativeFailure | null
   if (e && typeof e.errno === 'number' && typeof e.syscall === 'string') {
     const errno = e.errno
-    const detail = errno === constants.errno.ENOSYS ? `${e.syscall} is not supported by this kernel; pidset needs Linux 5.3 or newer` : forbidden(errno, e.syscall)
+    const detail = unsupported(errno, e.syscall) ?? forbidden(errno, e.syscall)
     return systemError(errno, e.syscall, typeof e.pid === 'number' ? e.pid : pid, detail)
   }
   if (e && typeof e.napiCall === 'string') {

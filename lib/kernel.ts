@@ -23,6 +23,16 @@ export interface KernelSupport {
    * not ours) can be `null`.
    */
   readonly exitInfo: boolean
+  /** `pidfd_getfd` (5.6): `pidfd.getFd()`. */
+  readonly getFd: boolean
+  /** `SO_PEERPIDFD` (6.5): `peerPidFd()`. */
+  readonly peerPidfd: boolean
+  /** pidfs (6.9): `pidfd.id`, and `equals()` exact after an exit. */
+  readonly pidfs: boolean
+  /** `PIDFD_SIGNAL_*` (6.9): `kill(signal, { scope })` other than `'process'`. */
+  readonly signalScope: boolean
+  /** `PIDFD_GET_*_NAMESPACE` (6.11): `pidfd.namespace()`. */
+  readonly namespaces: boolean
 }
 
 let probed: KernelSupport | undefined

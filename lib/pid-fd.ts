@@ -1,9 +1,11 @@
 // PidFd: the public handle to one process.
 import { ExitState } from '../binding'
 import { NativePidFd, REAP_GRACE_MS } from './binding'
-import { AbortError, closedError, illegalConstructor, native, timeoutError } from './errors'
+import { adoptPidfd } from './adopt'
+import { AbortError, closedError, illegalConstructor, invalidArgType, native, timeoutError } from './errors'
 import { unwatch, watch, type ExitTarget } from './event-loop'
 import { guardThis, kIsInstance } from './guard-this'
+import { namespaceIndex, scopeIndex, validateFd, type KillOptions, type NamespaceKind, type ProcessInfo } from './introspection'
 import { isComplete, type ExitInfo } from './exit-info'
 import { decodeExit, scratch } from './exit-record'
 import { defer } from './defer'
@@ -126,6 +128,20 @@ export class PidFd {
     return new PidFd(kCreate, pid, handle, fallback)
   }
 
+  /**
+   * A handle to the process that pidfd `fd` refers to: one this process
+   * inherited, or received from another over a Unix socket (`SCM_RIGHTS`).
+   * pidset works on a duplicate (close-on-exec) of its own: `fd` stays
+   * yours to close.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` if `fd` is not a pidfd.
+   * @throws {Error} code `'EBADF'` if `fd` is not open, `'ESRCH'` if its
+   *   process has been reaped or is outside this PID namespace.
+   */
+  static fromFd(fd: number): PidFd {
+    validateFd(fd, 'fd')
+    return PidFd[kAdopt](adoptPidfd(fd, () => NativePidFd.adopt(fd)))
+  }
+
   /** @internal */
   static [kAdopt](handle: NativePidFd): PidFd {
     return new PidFd(kCreate, handle.pid, handle)
@@ -203,10 +219,82 @@ export class PidFd {
    * @throws {TypeError} `ERR_UNKNOWN_SIGNAL` / `ERR_INVALID_ARG_TYPE` for a bad signal.
    * @throws {Error} code `'EPERM'` if not permitted, `'EBADF'` once closed.
    */
-  kill(signal: Signal = 'SIGTERM'): boolean {
+  kill(signal: Signal = 'SIGTERM', options?: KillOptions): boolean {
     const number = toSignalNumber(signal)
+    const scope = scopeIndex(options)
     const handle = this.#handle()
-    return native(this.pid, () => handle.sendSignal(number))
+    return native(this.pid, () => handle.sendSignal(number, scope))
+  }
+
+  /**
+   * What the kernel knows of the running process: its PID, parent,
+   * credentials and cgroup (`PIDFD_GET_INFO`, Linux 6.13; before, read from
+   * `/proc` and checked against the pidfd, so never another process's).
+   * @throws {Error} code `'ESRCH'` once the process has exited, `'EBADF'` once closed.
+   */
+  info(): ProcessInfo {
+    const handle = this.#handle()
+    return Object.freeze(native(this.pid, () => handle.info()))
+  }
+
+  /**
+   * A number that names this process and no other for as long as the
+   * system runs (its pidfs inode, Linux 6.9+): the same for every handle
+   * to the process, whether opened, adopted or spawned, and still after it
+   * exits. A `bigint`.
+   * @throws {Error} code `'ENOSYS'` before Linux 6.9, `'EBADF'` once closed.
+   */
+  get id(): bigint {
+    const handle = this.#handle()
+    return native(this.pid, () => handle.id())
+  }
+
+  /**
+   * Whether `other` is a handle to the same process (not merely the same
+   * PID). Exact on Linux 6.9+; before, a process that has exited equals
+   * only the very same handle (never a wrong `true`).
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` unless `other` is a PidFd.
+   * @throws {Error} code `'EBADF'` if either is closed.
+   */
+  equals(other: PidFd): boolean {
+    if (!(other instanceof PidFd)) throw invalidArgType('other', 'an instance of PidFd', other)
+    if (other === this) {
+      this.#handle()
+      return true
+    }
+    const mine = this.#handle()
+    const theirs = other.#handle()
+    return native(this.pid, () => mine.sameProcess(theirs))
+  }
+
+  /**
+   * A copy, in this process, of the process's descriptor `targetFd`
+   * (`pidfd_getfd`, Linux 5.6): both then refer to one open file, so a
+   * listening socket taken this way accepts connections here
+   * (`net.createServer().listen({ fd })`). The returned number is yours to
+   * close; it is close-on-exec.
+   * @throws {Error} code `'EPERM'` without ptrace access to the process,
+   *   `'EBADF'` if `targetFd` is not open there, `'ESRCH'` once it exited,
+   *   `'ENOSYS'` before Linux 5.6.
+   */
+  getFd(targetFd: number): number {
+    validateFd(targetFd, 'targetFd')
+    const handle = this.#handle()
+    return native(this.pid, () => handle.getFd(targetFd))
+  }
+
+  /**
+   * A descriptor for the process's namespace of `kind` (Linux 6.11), for
+   * `setns(2)`, `nsenter --net=/proc/self/fd/N` or other tools. Yours to
+   * close; close-on-exec.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an unknown kind.
+   * @throws {Error} code `'ENOTTY'` before Linux 6.11, `'EOPNOTSUPP'` for a
+   *   kind the kernel lacks, `'EPERM'` without ptrace read access, `'ESRCH'`.
+   */
+  namespace(kind: NamespaceKind): number {
+    const index = namespaceIndex(kind)
+    const handle = this.#handle()
+    return native(this.pid, () => handle.namespace(index))
   }
 
   /**

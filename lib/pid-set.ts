@@ -111,10 +111,15 @@ export class PidSet implements AsyncIterable<ExitInfo> {
     return this.#remove(pid, member instanceof PidFd ? member : undefined)
   }
 
-  /** Whether the set has this PID, or this very PidFd. */
+  /**
+   * Whether the set has this PID, or a member that is the same process as
+   * this PidFd (`pidfd.equals()`: the same process, not merely its PID).
+   */
   has(member: number | PidFd): boolean {
     const found = this.#members.get(pidOf(member))
-    return found !== undefined && (!(member instanceof PidFd) || found.pidfd === member)
+    if (found === undefined) return false
+    if (!(member instanceof PidFd) || found.pidfd === member) return true
+    return !member.closed && !found.pidfd.closed && found.pidfd.equals(member)
   }
 
   /** How many members it has. */

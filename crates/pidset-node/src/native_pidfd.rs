@@ -1,9 +1,9 @@
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, BorrowedFd, IntoRawFd};
 use std::rc::Rc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use pidset::PidFd;
+use pidset::{Namespace, PidFd, SignalScope};
 
 use crate::error::{closed_error, syscall_error};
 use crate::exit_record::{self, ExitState, EXIT_RECORD_LEN};
@@ -41,12 +41,110 @@ impl NativePidFd {
         self.inner.as_ref().map_or(-1, |p| p.as_raw_fd())
     }
 
-    /// Sends signal number `signal`; false if the process had exited.
+    /// Sends signal number `signal` to the process (scope 0), its main
+    /// thread (1) or its process group (2); false if the process had exited.
     #[napi]
-    pub fn send_signal(&self, env: Env, signal: i32) -> Result<bool> {
+    pub fn send_signal(&self, env: Env, signal: i32, scope: Option<u32>) -> Result<bool> {
+        let scope = match scope.unwrap_or(0) {
+            0 => SignalScope::Process,
+            1 => SignalScope::Thread,
+            2 => SignalScope::ProcessGroup,
+            _ => return Err(napi::Error::new(Status::InvalidArg, "unknown signal scope")),
+        };
         self.get(&env, "pidfd_send_signal")?
-            .send_signal(signal)
+            .send_signal_to(signal, scope)
             .map_err(|e| syscall_error(&env, &e))
+    }
+
+    /// A pidfd from elsewhere (an inherited or received descriptor),
+    /// duplicated: `fd` stays the caller's.
+    #[napi(factory)]
+    pub fn adopt(env: Env, fd: i32) -> Result<Self> {
+        let inner = with_borrowed(&env, fd, "fcntl", PidFd::adopt)?;
+        Ok(Self::from_core(Rc::new(inner)))
+    }
+
+    /// The process at the other end of the Unix-domain socket `fd`.
+    #[napi(factory)]
+    pub fn from_peer(env: Env, fd: i32) -> Result<Self> {
+        let inner = with_borrowed(&env, fd, "getsockopt", PidFd::from_peer)?;
+        Ok(Self::from_core(Rc::new(inner)))
+    }
+
+    /// What the kernel knows of the running process (`ProcessInfo`).
+    #[napi(
+        ts_return_type = "{ pid: number; tgid: number; ppid: number; uid: number; euid: number; suid: number; fsuid: number; gid: number; egid: number; sgid: number; fsgid: number; cgroupId: bigint | null }"
+    )]
+    pub fn info<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        let info = self
+            .get(env, "info")?
+            .info()
+            .map_err(|e| syscall_error(env, &e))?;
+        let mut obj = Object::new(env)?;
+        obj.set("pid", info.pid)?;
+        obj.set("tgid", info.tgid)?;
+        obj.set("ppid", info.ppid)?;
+        for (name, value) in [
+            ("uid", info.uid),
+            ("euid", info.euid),
+            ("suid", info.suid),
+            ("fsuid", info.fsuid),
+            ("gid", info.gid),
+            ("egid", info.egid),
+            ("sgid", info.sgid),
+            ("fsgid", info.fsgid),
+        ] {
+            obj.set(name, value)?;
+        }
+        match info.cgroup_id {
+            Some(id) => obj.set("cgroupId", BigInt::from(id))?,
+            None => obj.set("cgroupId", Null)?,
+        }
+        Ok(obj)
+    }
+
+    /// The process's pidfs inode number (Linux 6.9+).
+    #[napi]
+    pub fn id(&self, env: Env) -> Result<BigInt> {
+        let id = self
+            .get(&env, "fstat")?
+            .id()
+            .map_err(|e| syscall_error(&env, &e))?;
+        Ok(BigInt::from(id))
+    }
+
+    /// Whether `other` names the same process.
+    #[napi]
+    pub fn same_process(&self, env: Env, other: &NativePidFd) -> Result<bool> {
+        let mine = self.get(&env, "fstat")?;
+        let theirs = other.get(&env, "fstat")?;
+        mine.same_process(theirs)
+            .map_err(|e| syscall_error(&env, &e))
+    }
+
+    /// A copy of the process's descriptor `target`, now the caller's to close.
+    #[napi]
+    pub fn get_fd(&self, env: Env, target: i32) -> Result<i32> {
+        let copy = self
+            .get(&env, "pidfd_getfd")?
+            .get_fd(target)
+            .map_err(|e| syscall_error(&env, &e))?;
+        Ok(copy.into_raw_fd())
+    }
+
+    /// A descriptor for one of the process's namespaces, now the caller's
+    /// to close; `kind` indexes `NAMESPACES` (lib/pid-fd.ts keeps the names).
+    #[napi]
+    pub fn namespace(&self, env: Env, kind: u32) -> Result<i32> {
+        let kind = usize::try_from(kind)
+            .ok()
+            .and_then(|k| NAMESPACES.get(k).copied())
+            .ok_or_else(|| napi::Error::new(Status::InvalidArg, "unknown namespace"))?;
+        let fd = self
+            .get(&env, "ioctl")?
+            .namespace(kind)
+            .map_err(|e| syscall_error(&env, &e))?;
+        Ok(fd.into_raw_fd())
     }
 
     /// Whether the process has exited.
@@ -136,6 +234,46 @@ impl NativePidFd {
             .as_ref()
             .ok_or_else(|| closed_error(env, syscall, self.pid))
     }
+}
+
+/// The namespace kinds in the order of lib/pid-fd.ts's `NAMESPACE_KINDS`.
+const NAMESPACES: [Namespace; 10] = [
+    Namespace::Cgroup,
+    Namespace::Ipc,
+    Namespace::Mnt,
+    Namespace::Net,
+    Namespace::Pid,
+    Namespace::PidForChildren,
+    Namespace::Time,
+    Namespace::TimeForChildren,
+    Namespace::User,
+    Namespace::Uts,
+];
+
+/// Runs `call` on descriptor number `fd`, which JavaScript gave, checked
+/// to be open first (EBADF, named `syscall`, if not).
+fn with_borrowed<T>(
+    env: &Env,
+    fd: i32,
+    syscall: &'static str,
+    call: impl FnOnce(BorrowedFd<'_>) -> pidset::Result<T>,
+) -> Result<T> {
+    // SAFETY: F_GETFD reads the descriptor's flags and nothing else; any
+    // integer is a valid argument (EBADF if it is not an open descriptor).
+    if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(syscall_error(
+            env,
+            &pidset::Error::new(libc::EBADF, syscall, None),
+        ));
+    }
+    // SAFETY: `fd` is open (checked just above) and stays open for the
+    // call: JavaScript, which owns it, is not running while this does. A
+    // descriptor is only a number to the kernel: were another thread to
+    // close it meanwhile, the calls below would fail with EBADF or read
+    // whatever file then has the number, and never touch memory or close
+    // anything through the borrow.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    call(borrowed).map_err(|e| syscall_error(env, &e))
 }
 
 /// The memory of a buffer lib/ passed for one exit record, checked to fit one.

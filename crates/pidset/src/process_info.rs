@@ -143,9 +143,17 @@ fn parse_status(status: &str, cgroup_id: Option<u64>) -> Option<ProcessInfo> {
     })
 }
 
+/// `CGROUP2_SUPER_MAGIC` from `<linux/magic.h>`.
+const CGROUP2_MAGIC: i64 = 0x6367_7270;
+
 /// The cgroup v2 ID of process `pid`, as the kernel computes it: the
-/// inode number of its cgroup's directory (`0::/path` in /proc/PID/cgroup).
+/// inode number of its cgroup's directory (`0::/path` in /proc/PID/cgroup),
+/// where the cgroup v2 hierarchy is mounted at `/sys/fs/cgroup`.
 fn cgroup_id_of(pid: i32) -> Option<u64> {
+    let root = rustix::fs::statfs("/sys/fs/cgroup").ok()?;
+    if root.f_type as i64 != CGROUP2_MAGIC {
+        return None;
+    }
     let cgroups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
     let path = cgroups.lines().find_map(|line| line.strip_prefix("0::"))?;
     let dir = format!("/sys/fs/cgroup{}", path.trim_end());
