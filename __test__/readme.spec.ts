@@ -2,13 +2,16 @@
 // written to a file of its own and run by Node as an ES module, importing
 // 'pidset' by name (a package may import itself), and so is every file in
 // examples/. A block marked `<!-- fragment -->` on the line before it is a
-// deliberate fragment and is skipped, by name. A trailing comment on a
+// deliberate fragment and is skipped, by name; one marked
+// `<!-- needs kernelSupport().X -->` runs where the kernel has X and is
+// skipped, with the reason, where it does not. A trailing comment on a
 // `console.log(...)` line is the output it promises, checked line by line.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'ava'
 import ts from 'typescript'
-import { ROOT, runNode } from './helpers'
+import { kernelSupport, type KernelSupport } from '../index'
+import { ROOT, runNode, testUnless } from './helpers'
 
 /** A fenced code block of README. */
 interface Block {
@@ -17,6 +20,8 @@ interface Block {
   lang: string
   code: string
   fragment: boolean
+  /** The kernelSupport() field it needs, if any. */
+  needs: keyof KernelSupport | undefined
 }
 
 const RUNNABLE = new Set(['js', 'ts'])
@@ -39,6 +44,7 @@ function readmeBlocks(): Block[] {
       lang: fence[1],
       code: lines.slice(i + 1, end).join('\n') + '\n',
       fragment: before >= 0 && lines[before].startsWith('<!-- fragment'),
+      needs: (before >= 0 ? /^<!-- needs kernelSupport\(\)\.(\w+) -->$/.exec(lines[before])?.[1] : undefined) as Block['needs'],
     })
     i = end
   }
@@ -65,12 +71,16 @@ test('README has whole programs to run, and says which blocks are fragments', (t
   const fragments = runnable.filter((b) => b.fragment)
   t.log(`running ${toRun.length} of ${runnable.length} JavaScript/TypeScript blocks; fragments skipped: ${fragments.map((b) => b.name).join('; ')}`)
   t.log(`not JavaScript: ${blocks.filter((b) => !RUNNABLE.has(b.lang)).map((b) => `${b.name} (${b.lang || 'plain'})`).join('; ')}`)
-  t.true(toRun.length >= 6, 'the quick start, spawn, fromChild, errors and kernel blocks run')
+  t.true(toRun.length >= 12, 'the quick start, spawn, fromChild, process information, errors and kernel blocks run')
   t.true(toRun.some((b) => b.name.includes('Quick start')))
 })
 
+const support = kernelSupport()
+
 for (const [index, block] of toRun.entries()) {
-  test(`${block.name} runs as pasted`, async (t) => {
+  const needs = block.needs
+  if (needs !== undefined && !(needs in support)) throw new Error(`${block.name}: kernelSupport() has no ${needs}`)
+  testUnless(needs === undefined || support[needs] ? null : `${block.name} needs kernelSupport().${needs}`)(`${block.name} runs as pasted`, async (t) => {
     const file = join(dir, `block-${index}.mjs`)
     const source =
       block.lang === 'ts'
