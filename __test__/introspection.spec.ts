@@ -3,7 +3,7 @@
 // namespace(). Each feature is tested where the kernel has it (probed, see
 // kernelSupport()), and the error naming the Linux version it needs where
 // the kernel lacks it; the other test shows as skipped, with the reason.
-import { spawn as cpSpawn, type ChildProcess } from 'node:child_process'
+import { spawn as cpSpawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { connect, createServer, type Server, type Socket } from 'node:net'
@@ -90,7 +90,14 @@ test('info() without PIDFD_GET_INFO (as Linux 6.12, by seccomp) reads /proc and 
   t.deepEqual(out.info, direct)
 })
 
-testUnless(otherUserBlocker())("another user's process: its credentials, and the permission errors", async (t) => {
+/** Why processes cannot be started as uid 65534 with setpriv here, or null. */
+function setprivBlocker(): string | null {
+  const blocker = otherUserBlocker()
+  if (blocker !== null) return blocker
+  return spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status === 0 ? null : 'needs setpriv (util-linux) to run as another user'
+}
+
+testUnless(setprivBlocker())("another user's process: its credentials, and the permission errors", async (t) => {
   // setpriv changes user, then the shell says so: info() is read after that.
   const other = start(t, 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', 'echo ready; exec sleep 1000')
   t.is(await nextLine(lines(other)), 'ready')
