@@ -373,10 +373,12 @@ export async function run(ops: Op[], settleMs: number): Promise<RunStats> {
   } catch (err) {
     if (!violation) fail(`threw ${(err as { code?: string }).code ?? ''} ${String(err)}`)
   } finally {
+    // Through their handles, never by PID: a process that has exited and
+    // been reaped has given its PID back, and another test's process (or an
+    // ava worker) may have it by now.
     for (const proc of procs) {
-      try {
-        process.kill(proc.pid, 'SIGKILL')
-      } catch {}
+      if (proc.child) proc.child.kill('SIGKILL')
+      else proc.subprocess?.kill('SIGKILL')
     }
     for (const set of sets) set.s.close()
     for (const handle of handles) handle.h.close()
