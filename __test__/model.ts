@@ -170,14 +170,25 @@ export async function run(ops: Op[], settleMs: number): Promise<RunStats> {
     switch (op.kind) {
       case 'start': {
         if (alive().length >= 8) return
+        const proc: Proc = { pid: 0, killedWith: null }
         if (op.how === 'pidset') {
-          const subprocess = spawn('sleep', ['1000'], { stdio: 'ignore' })
-          procs.push({ pid: subprocess.pid as number, killedWith: null, subprocess })
+          proc.subprocess = spawn('sleep', ['1000'], { stdio: 'ignore' })
+          proc.pid = proc.subprocess.pid as number
         } else {
-          const child = cpSpawn('sleep', ['1000'], { stdio: 'ignore' })
-          await once(child, 'spawn')
-          procs.push({ pid: child.pid as number, killedWith: null, child })
+          proc.child = cpSpawn('sleep', ['1000'], { stdio: 'ignore' })
+          await once(proc.child, 'spawn')
+          proc.pid = proc.child.pid as number
         }
+        // The model names processes by PID, as sets do. A PID this run has
+        // seen before (the kernel recycled it: other tests steer the host's
+        // ns_last_pid) would make two processes one: that start is undone.
+        if (procs.some((p) => p.pid === proc.pid)) {
+          proc.child?.kill('SIGKILL')
+          proc.subprocess?.kill('SIGKILL')
+          await (proc.subprocess?.exited ?? once(proc.child as ChildProcess, 'exit'))
+          return
+        }
+        procs.push(proc)
         return
       }
       case 'killOutside': {
