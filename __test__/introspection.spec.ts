@@ -10,8 +10,9 @@ import { connect, createServer, type Server, type Socket } from 'node:net'
 import { createInterface } from 'node:readline'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Readable } from 'node:stream'
 import test from 'ava'
-import { PidFd, PidSet, kernelSupport, peerPidFd } from '../index'
+import { PidFd, PidSet, kernelSupport, peerPidFd, spawn } from '../index'
 import { builtFixture, lines, nextLine, otherUserBlocker, ROOT, runCommand, sh, sleeper, start, testUnless } from './helpers'
 
 const support = kernelSupport()
@@ -179,23 +180,25 @@ withFeature(support.getFd, 'pidfd_getfd (Linux 5.6)')('getFd() takes over the li
 })
 
 withFeature(support.signalScope, 'PIDFD_SIGNAL_* (Linux 6.9)')("kill() with scope 'process-group' reaches the whole group, and 'thread' the main thread", async (t) => {
-  // A shell leading a group of its own, with a sleep in it.
-  const leader = cpSpawn('sh', ['-c', 'sleep 1000 & echo $!; wait'], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] })
-  const leaderFd = PidFd.open(leader.pid as number)
-  const memberPid = Number(await nextLine(outputOf(leader)))
+  // A shell leading a group of its own, with a sleep in it; started by
+  // pidset, so that its exit status is known on every kernel.
+  const leader = spawn('sh', ['-c', 'sleep 1000 & echo $!; wait'], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => leader.kill('SIGKILL'))
+  const leaderFd = leader.pidfd as PidFd
+  const memberPid = Number(await nextLine(createInterface({ input: leader.stdout as Readable })[Symbol.asyncIterator]()))
   const member = PidFd.open(memberPid)
   t.true(leaderFd.kill('SIGTERM', { scope: 'process-group' }))
-  const [leaderExit, memberExit] = await Promise.all([leaderFd.wait(), member.wait()])
+  const [leaderExit, memberExit] = await Promise.all([leader.exited, member.wait()])
   t.is(leaderExit.signal, 'SIGTERM')
   // The member's parent died with it, so its status comes only if whoever
   // inherits it reaps it in time (this machine's init may not): when known, it is SIGTERM.
   t.is(memberExit.pid, memberPid)
   t.true(memberExit.signal === 'SIGTERM' || memberExit.signal === null, String(memberExit.signal))
   t.false(member.isRunning(), 'the member got it too')
-  const alone = sleeper(t)
-  const pidfd = PidFd.open(alone.pid)
+  const alone = spawn('sleep', ['1000'])
+  const pidfd = alone.pidfd as PidFd
   t.true(pidfd.kill('SIGKILL', { scope: 'thread' }))
-  t.is((await pidfd.wait()).signal, 'SIGKILL')
+  t.is((await alone.exited).signal, 'SIGKILL')
   t.false(pidfd.kill('SIGKILL', { scope: 'process-group' }), 'false once exited, as for any scope')
   t.throws(() => pidfd.kill('SIGTERM', { scope: 'session' as never }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_VALUE' })
   t.throws(() => pidfd.kill('SIGTERM', 'process' as never), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
