@@ -41,6 +41,36 @@ const PIDFD_INFO_EXIT: u64 = 1 << 3;
 const PIDFD_GET_INFO: libc::c_ulong =
     (3 << 30) | ((std::mem::size_of::<PidfdInfo>() as libc::c_ulong) << 16) | (0xFF << 8) | 11;
 
+/// `ioctl(pidfd, PIDFD_GET_INFO)` asking for `mask`, retried on EINTR.
+/// Errors are a positive errno.
+fn get_info(pidfd: BorrowedFd<'_>, mask: u64) -> Result<PidfdInfo, i32> {
+    let mut info = PidfdInfo {
+        mask,
+        ..PidfdInfo::default()
+    };
+    loop {
+        if let Some(errno) = super::injected("ioctl") {
+            return Err(errno);
+        }
+        // SAFETY: `info` is a live, writable, correctly sized structure whose
+        // size matches the one encoded in PIDFD_GET_INFO; the fd is borrowed.
+        let ret = unsafe {
+            libc::ioctl(
+                pidfd.as_raw_fd(),
+                PIDFD_GET_INFO as _,
+                &mut info as *mut PidfdInfo,
+            )
+        };
+        if ret == 0 {
+            return Ok(info);
+        }
+        let errno = super::last_errno();
+        if errno != libc::EINTR {
+            return Err(errno);
+        }
+    }
+}
+
 /// What `PIDFD_GET_INFO` tells of a process's exit.
 pub(crate) enum ReapedStatus {
     /// The status it exited with.
@@ -62,31 +92,10 @@ pub(crate) fn reaped_exit_status(pidfd: BorrowedFd<'_>, reaped: bool) -> ReapedS
     if support::PIDFD_GET_INFO.is_absent() || support::PIDFD_INFO_EXIT.is_absent() {
         return ReapedStatus::Unknown;
     }
-    let mut info = PidfdInfo {
-        mask: PIDFD_INFO_EXIT,
-        ..PidfdInfo::default()
+    let info = match get_info(pidfd, PIDFD_INFO_EXIT) {
+        Ok(info) => info,
+        Err(errno) => return failed(errno, reaped),
     };
-    loop {
-        if let Some(errno) = super::injected("ioctl") {
-            return failed(errno, reaped);
-        }
-        // SAFETY: `info` is a live, writable, correctly sized structure whose
-        // size matches the one encoded in PIDFD_GET_INFO; the fd is borrowed.
-        let ret = unsafe {
-            libc::ioctl(
-                pidfd.as_raw_fd(),
-                PIDFD_GET_INFO as _,
-                &mut info as *mut PidfdInfo,
-            )
-        };
-        if ret == 0 {
-            break;
-        }
-        let errno = super::last_errno();
-        if errno != libc::EINTR {
-            return failed(errno, reaped);
-        }
-    }
     support::PIDFD_GET_INFO.set(true);
     if info.mask & PIDFD_INFO_EXIT != 0 {
         support::PIDFD_INFO_EXIT.set(true);
@@ -125,39 +134,17 @@ pub(crate) fn live_info(pidfd: BorrowedFd<'_>) -> Result<LiveInfo, i32> {
     if support::PIDFD_GET_INFO.is_absent() {
         return Err(libc::ENOTTY);
     }
-    let mut info = PidfdInfo {
-        mask: PIDFD_INFO_PID | PIDFD_INFO_CREDS | PIDFD_INFO_CGROUPID,
-        ..PidfdInfo::default()
+    let info = match get_info(
+        pidfd,
+        PIDFD_INFO_PID | PIDFD_INFO_CREDS | PIDFD_INFO_CGROUPID,
+    ) {
+        Ok(info) => info,
+        Err(libc::ENOTTY | libc::EINVAL) => {
+            support::PIDFD_GET_INFO.set(false);
+            return Err(libc::ENOTTY);
+        }
+        Err(errno) => return Err(errno),
     };
-    loop {
-        if let Some(errno) = super::injected("ioctl") {
-            return Err(errno);
-        }
-        // SAFETY: as in `reaped_exit_status`: a live, writable structure of
-        // the size encoded in PIDFD_GET_INFO; the fd is borrowed.
-        let ret = unsafe {
-            libc::ioctl(
-                pidfd.as_raw_fd(),
-                PIDFD_GET_INFO as _,
-                &mut info as *mut PidfdInfo,
-            )
-        };
-        if ret == 0 {
-            break;
-        }
-        match super::last_errno() {
-            libc::EINTR => continue,
-            errno @ (libc::ENOTTY | libc::EINVAL) => {
-                support::PIDFD_GET_INFO.set(false);
-                return Err(if errno == libc::EINVAL {
-                    libc::ENOTTY
-                } else {
-                    errno
-                });
-            }
-            errno => return Err(errno),
-        }
-    }
     support::PIDFD_GET_INFO.set(true);
     // Without PID and credentials the kernel answered only with an exit
     // (a reaped process, were exit information asked for): nothing live.
