@@ -6,6 +6,7 @@ const os = require('node:os')
 const { writeFileSync } = require('node:fs')
 const { join } = require('node:path')
 const { measure, measureFloor, closeSpawner } = require('./latency')
+const { measureEntry } = require('./entry')
 const { measureCrowd } = require('./crowd')
 const { measureScale } = require('./scale')
 const { measureThreadpool } = require('./threadpool')
@@ -57,6 +58,9 @@ async function main() {
   Object.assign(latency, await measure(['pidfdForeignNoReap', 'poll100'], PLAN.pollTrials))
   Object.assign(latency, measureFloor(PLAN.trials), measureFloor(PLAN.trials, true))
 
+  log('where the time goes: kill to the first JavaScript of each exit callback...')
+  const entry = measureEntry(PLAN.trials)
+
   log('spawn-to-exit round trip of `true`...')
   const spawnRoundTrip = await measureSpawn(PLAN.spawnTrials)
   log(`... and from a Node process with ${PLAN.ballastMiB} MiB more memory in use...`)
@@ -72,11 +76,14 @@ async function main() {
   log(`threadpool: fs.promises.stat with ${PLAN.pending} pending waits...`)
   const threadpool = await measureThreadpool(PLAN.pending, 300)
 
-  const results = { machine, plan: PLAN, latency, spawnRoundTrip, spawnRoundTripBig, crowd, scale, threadpool, seconds: (Date.now() - started) / 1000 }
+  const results = { machine, plan: PLAN, latency, entry, spawnRoundTrip, spawnRoundTripBig, crowd, scale, threadpool, seconds: (Date.now() - started) / 1000 }
   const base = latency.pidfd
   const out = []
   out.push(`## Latency, kill(SIGKILL) to notification, no other children\n`)
   out.push(latencyTable(Object.values(latency), base, latency.exit))
+  out.push(`\n## Where the time goes: kill to the first JavaScript of the callback that reports the exit (async_hooks 'before'), then to user code\n`)
+  out.push('| callback | n | kill → callback entered, p50 | p99 | entered → user code, p50 (async_hooks on) |', '|---|---|---|---|---|')
+  for (const r of Object.values(entry)) out.push(`| ${r.method} | ${r.entry.n} | ${us(r.entry.p50)} | ${us(r.entry.p99)} | ${us(r.js.p50)} |`)
   out.push(`\n## Spawn-to-exit round trip of \`true\`\n`)
   out.push(spawnTable(spawnRoundTrip))
   out.push(`\nThe same from a Node process with ${PLAN.ballastMiB} MiB more memory in use:\n`)
