@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   UNSUPPORTED_PLATFORM: 'ERR_PIDSET_UNSUPPORTED_PLATFORM',
   /** The platform is supported but its binary package is missing. */
   BINARY_MISSING: 'ERR_PIDSET_BINARY_MISSING',
+  /** Waiting for exits under a runtime without libuv's uv_poll (Bun, Deno). */
+  UNSUPPORTED_RUNTIME: 'ERR_PIDSET_UNSUPPORTED_RUNTIME',
   /** A Node-API call failed inside the addon (a bug or an exhausted runtime). */
   NAPI: 'ERR_PIDSET_NAPI',
 } as const
@@ -186,6 +188,19 @@ export function illegalConstructor(): CodedError<TypeError> {
 /** A platform without a binary, or a binary package that did not install. */
 export function loadError(message: string, cause: unknown, supported: boolean): CodedError {
   return coded(new Error(message, { cause }), supported ? ERROR_CODES.BINARY_MISSING : ERROR_CODES.UNSUPPORTED_PLATFORM)
+}
+
+/**
+ * Waiting for exits where the runtime cannot watch a descriptor on its
+ * event loop through libuv (`runtime`: 'Bun', 'Deno'); `cause` is what the
+ * binding said, if it was asked.
+ */
+export function unsupportedRuntime(runtime: string, cause?: unknown): CodedError {
+  const message =
+    `pidset cannot wait for exits under ${runtime}: it watches processes on the event loop through libuv's uv_poll, ` +
+    `which ${runtime} does not provide to Node-API addons. Handles, kill(), tryWait(), isRunning() and info() work; ` +
+    'wait(), PidSet waits and spawn() need Node.js (20 or later)'
+  return coded(new Error(message, cause === undefined ? undefined : { cause }), ERROR_CODES.UNSUPPORTED_RUNTIME)
 }
 
 /** Rejection of an aborted wait, like Node's own AbortError. */

@@ -3,7 +3,7 @@
 import { ExitState } from '../binding'
 import { Poller, type NativePidFd } from './binding'
 import { defer } from './defer'
-import { fromNative } from './errors'
+import { fromNative, unsupportedRuntime } from './errors'
 import type { ExitInfo } from './exit-info'
 import { RECORD_LEN, decodeExit, failureIndex, recordFd, recordState } from './exit-record'
 
@@ -33,11 +33,22 @@ function getPoller(): Poller {
 }
 
 function createPoller(): Poller {
+  // Bun exports libuv's names to addons, but uv_poll_init aborts the
+  // process there (oven-sh/bun#18546): it must never be called.
+  if (process.versions.bun !== undefined) throw unsupportedRuntime('Bun')
   try {
     return new Poller(dispatch)
   } catch (err) {
-    throw fromNative(err)
+    const e = fromNative(err) as { code?: unknown; syscall?: unknown }
+    // The binding found no libuv in the process (Deno).
+    if (e.code === 'ENOSYS' && e.syscall === 'uv_poll_init') throw unsupportedRuntime(runtimeName(), e)
+    throw e
   }
+}
+
+/** The name of the runtime this is, for errors. */
+function runtimeName(): string {
+  return 'Deno' in globalThis ? 'Deno' : 'this runtime'
 }
 
 function dispatch(count: number, records: Float64Array, failures: unknown[] | undefined): void {
@@ -60,6 +71,15 @@ function dispatch(count: number, records: Float64Array, failures: unknown[] | un
   // One target's fault must not cost the others their exits: it surfaces
   // after the batch, as an exception thrown by an event listener would.
   if (thrown) throw thrown.err
+}
+
+/**
+ * Throws if exits cannot be waited for on this thread (the poller cannot
+ * be created: EMFILE, or a runtime without libuv): for work that must not
+ * start unless its end can be seen, as a child that nobody would reap.
+ */
+export function assertCanWait(): void {
+  getPoller()
 }
 
 /**

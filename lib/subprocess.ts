@@ -6,6 +6,7 @@ import type { Readable, Writable } from 'node:stream'
 import { spawnChild, type NativePidFd } from './binding'
 import { AbortError, invalidArgType, maxBufferError, outOfRange, spawnError, unknownEncoding } from './errors'
 import type { ExitInfo } from './exit-info'
+import { assertCanWait } from './event-loop'
 import { scratch } from './exit-record'
 import { PidFd, kAdopt, kExitKnown } from './pid-fd'
 import { toSignalNumber, type Signal } from './signals'
@@ -93,6 +94,15 @@ export class Subprocess {
       this.pid = undefined
       this.pidfd = null
       this.exited = Promise.reject(new AbortError(signal.reason))
+      return
+    }
+    try {
+      // A child whose exit cannot be seen would never be reaped.
+      assertCanWait()
+    } catch (err) {
+      this.pid = undefined
+      this.pidfd = null
+      this.exited = Promise.reject(err)
       return
     }
     const streams = new Int32Array(3)

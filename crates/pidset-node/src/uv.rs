@@ -1,13 +1,18 @@
 //! The few libuv calls needed to watch one descriptor on Node's own loop.
 //!
-//! Node exports libuv's symbols to addons, so these resolve against the
-//! running `node` when the addon is loaded. `uv_poll_t` is allocated with
+//! Node exports libuv's symbols to addons. They are looked up when first
+//! needed (`dlsym`), not linked: Deno loads Node-API addons but has no
+//! libuv, and an addon with undefined `uv_*` symbols would not load there
+//! at all, where without them everything but waiting works. (Bun exports
+//! the names, but some abort the process when called; `lib/event-loop.ts`
+//! never lets Bun reach them.) `uv_poll_t` is allocated with
 //! `uv_handle_size`, never declared here: its size differs between libuv
 //! versions, and only its first field (`void* data`, the same in every
 //! libuv 1.x handle) is ever touched.
 
-use std::ffi::{c_int, c_void};
+use std::ffi::{c_int, c_void, CStr};
 use std::ptr::NonNull;
+use std::sync::OnceLock;
 
 use napi::sys::uv_loop_s;
 
@@ -27,14 +32,52 @@ const UV_POLL: c_int = 8;
 /// `UV_READABLE` in `uv_poll_event`.
 const UV_READABLE: c_int = 1;
 
-extern "C" {
-    fn uv_handle_size(kind: c_int) -> usize;
-    fn uv_backend_fd(event_loop: *const uv_loop_s) -> c_int;
-    fn uv_poll_init(event_loop: *mut uv_loop_s, handle: *mut UvPoll, fd: c_int) -> c_int;
-    fn uv_poll_start(handle: *mut UvPoll, events: c_int, cb: PollCallback) -> c_int;
-    fn uv_close(handle: *mut UvPoll, cb: CloseCallback);
-    fn uv_ref(handle: *mut UvPoll);
-    fn uv_unref(handle: *mut UvPoll);
+type HandleSizeFn = unsafe extern "C" fn(kind: c_int) -> usize;
+type BackendFdFn = unsafe extern "C" fn(event_loop: *const uv_loop_s) -> c_int;
+type PollInitFn = unsafe extern "C" fn(*mut uv_loop_s, *mut UvPoll, c_int) -> c_int;
+type PollStartFn = unsafe extern "C" fn(*mut UvPoll, c_int, PollCallback) -> c_int;
+type CloseFn = unsafe extern "C" fn(handle: *mut UvPoll, cb: CloseCallback);
+type RefFn = unsafe extern "C" fn(handle: *mut UvPoll);
+
+/// The libuv functions used here, as found in the running process.
+struct Uv {
+    handle_size: HandleSizeFn,
+    backend_fd: BackendFdFn,
+    poll_init: PollInitFn,
+    poll_start: PollStartFn,
+    close: CloseFn,
+    ref_: RefFn,
+    unref: RefFn,
+}
+
+/// The address of the function `name` in the running process, if any.
+fn lookup(name: &CStr) -> Option<NonNull<c_void>> {
+    // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name only reads.
+    NonNull::new(unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) })
+}
+
+/// libuv's functions, looked up once; `None` where the runtime has no libuv.
+fn uv() -> Option<&'static Uv> {
+    static UV: OnceLock<Option<Uv>> = OnceLock::new();
+    UV.get_or_init(|| {
+        type Sym = NonNull<c_void>;
+        // SAFETY (each transmute): the symbol of that name is the libuv 1.x
+        // function with exactly the signature of the type it becomes, stable
+        // across libuv 1.x; a function symbol's non-null address, as dlsym
+        // returns it, is a valid pointer to that function.
+        unsafe {
+            Some(Uv {
+                handle_size: std::mem::transmute::<Sym, HandleSizeFn>(lookup(c"uv_handle_size")?),
+                backend_fd: std::mem::transmute::<Sym, BackendFdFn>(lookup(c"uv_backend_fd")?),
+                poll_init: std::mem::transmute::<Sym, PollInitFn>(lookup(c"uv_poll_init")?),
+                poll_start: std::mem::transmute::<Sym, PollStartFn>(lookup(c"uv_poll_start")?),
+                close: std::mem::transmute::<Sym, CloseFn>(lookup(c"uv_close")?),
+                ref_: std::mem::transmute::<Sym, RefFn>(lookup(c"uv_ref")?),
+                unref: std::mem::transmute::<Sym, RefFn>(lookup(c"uv_unref")?),
+            })
+        }
+    })
+    .as_ref()
 }
 
 /// A failed libuv (or kernel) call: its name and libuv status (-errno).
@@ -44,7 +87,10 @@ pub type UvFailure = (&'static str, c_int);
 /// owns the handle: it cannot be copied, and [`close`](Self::close) consumes
 /// it, so no safe code can reach the handle once it is closing. The memory
 /// is released by the close callback, through [`free`](Self::free).
-pub struct PollHandle(NonNull<UvPoll>);
+pub struct PollHandle {
+    raw: NonNull<UvPoll>,
+    uv: &'static Uv,
+}
 
 impl PollHandle {
     /// Allocates a handle on `event_loop` for `fd`, stores `data` in it and
@@ -65,24 +111,26 @@ impl PollHandle {
         data: *mut c_void,
         on_readable: PollCallback,
     ) -> Result<Self, UvFailure> {
+        // The runtime has no libuv (Deno): the call that cannot be made.
+        let uv = uv().ok_or(("uv_poll_init", -libc::ENOSYS))?;
         // SAFETY: a pure query of a libuv constant.
-        let size = unsafe { uv_handle_size(UV_POLL) };
+        let size = unsafe { (uv.handle_size)(UV_POLL) };
         // SAFETY: calloc of a non-zero size; checked for null below.
         let raw = unsafe { libc::calloc(1, size) }.cast::<UvPoll>();
         let handle = NonNull::new(raw).ok_or(("calloc", -libc::ENOMEM))?;
         // SAFETY: `handle` is zeroed memory of the size libuv asked for, and
         // the caller vouches for the loop and the descriptor.
-        let status = unsafe { uv_poll_init(event_loop, handle.as_ptr(), fd) };
+        let status = unsafe { (uv.poll_init)(event_loop, handle.as_ptr(), fd) };
         if status != 0 {
             // SAFETY: init failed, so libuv holds no reference to the memory.
             unsafe { libc::free(raw.cast()) };
             return Err(("uv_poll_init", status));
         }
-        let handle = Self(handle);
+        let handle = Self { raw: handle, uv };
         // SAFETY: the handle is initialised; `data` is its first field.
         unsafe { *handle.data_slot() = data };
         // SAFETY: an initialised poll handle and a valid callback.
-        let status = unsafe { uv_poll_start(handle.0.as_ptr(), UV_READABLE, on_readable) };
+        let status = unsafe { (uv.poll_start)(handle.raw.as_ptr(), UV_READABLE, on_readable) };
         if status != 0 {
             // An initialised handle must go through uv_close before its
             // memory is released.
@@ -94,7 +142,7 @@ impl PollHandle {
         // before it would be undone (the ENOSPC test in
         // __test__/hardening.spec.ts shows the abort that follows).
         // SAFETY: the caller vouches for the loop; `fd` is open.
-        if let Err(errno) = unsafe { register_with_backend(event_loop, fd) } {
+        if let Err(errno) = unsafe { register_with_backend((uv.backend_fd)(event_loop), fd) } {
             // Closing stops the handle: libuv forgets its pending
             // registration, so nothing is left to fail later.
             handle.close(free_on_close);
@@ -115,7 +163,7 @@ impl PollHandle {
     }
 
     fn data_slot(&self) -> *mut *mut c_void {
-        self.0.as_ptr().cast()
+        self.raw.as_ptr().cast()
     }
 
     /// Whether the handle keeps the loop alive while it is active.
@@ -124,9 +172,9 @@ impl PollHandle {
         // which consumes it.
         unsafe {
             if keep_alive {
-                uv_ref(self.0.as_ptr());
+                (self.uv.ref_)(self.raw.as_ptr());
             } else {
-                uv_unref(self.0.as_ptr());
+                (self.uv.unref)(self.raw.as_ptr());
             }
         }
     }
@@ -135,7 +183,7 @@ impl PollHandle {
     /// and must end with [`free`](Self::free).
     pub fn close(self, on_closed: CloseCallback) {
         // SAFETY: a live handle, closed exactly once (this consumes it).
-        unsafe { uv_close(self.0.as_ptr(), on_closed) };
+        unsafe { (self.uv.close)(self.raw.as_ptr(), on_closed) };
     }
 
     /// Releases a closed handle's memory.
@@ -149,14 +197,13 @@ impl PollHandle {
     }
 }
 
-/// Adds `fd` to the epoll instance behind `event_loop`, as libuv would
-/// (readable, the descriptor as data); errors come back as a positive errno.
+/// Adds `fd` to `backend`, the epoll instance behind a libuv loop, as
+/// libuv would (readable, the descriptor as data); errors come back as a
+/// positive errno.
 ///
 /// # Safety
-/// `event_loop` must be a live loop and `fd` an open descriptor.
-unsafe fn register_with_backend(event_loop: *mut uv_loop_s, fd: c_int) -> Result<(), c_int> {
-    // SAFETY: the caller vouches for the loop.
-    let backend = unsafe { uv_backend_fd(event_loop) };
+/// `backend` must be a live loop's epoll descriptor and `fd` an open one.
+unsafe fn register_with_backend(backend: c_int, fd: c_int) -> Result<(), c_int> {
     // libuv reads the event's data as `epoll_data_t.fd`, the union's first
     // four bytes: place the descriptor there whatever the byte order.
     let mut data = [0u8; 8];
