@@ -10,29 +10,12 @@
 // code, so the totals of the latency table come from a run without it.
 const async_hooks = require('node:async_hooks')
 const { execFileSync } = require('node:child_process')
-const { nowUs, delay, summary } = require('./stats')
-const { sleeperChild, reaped } = require('./processes')
+const { nowUs, summary } = require('./stats')
+// pidset makes its poller at the first wait, after the hook is enabled.
+const { METHODS, trial } = require('./latency')
 
 /** The async resource type of each callback: pidset's poller, libuv's child process handle. */
 const TYPES = { pidfd: 'pidset', exit: 'PROCESSWRAP' }
-
-/** One trial: kill a fresh `sleep` child; µs until the callback of `key` started, and until user code knew. */
-async function trial(key, state) {
-  // Loaded after the hook is enabled, so that its poller's init is seen.
-  const { PidFd } = require('..')
-  const child = await sleeperChild()
-  const pidfd = key === 'pidfd' ? PidFd.open(child.pid) : null
-  const learned = pidfd ? pidfd.wait().then(nowUs) : new Promise((resolve) => child.once('exit', () => resolve(nowUs())))
-  await delay(Math.random() * 5)
-  state.entered = NaN
-  state.want = TYPES[key]
-  const killed = nowUs()
-  process.kill(child.pid, 'SIGKILL')
-  const known = await learned
-  pidfd?.close()
-  await reaped(child)
-  return { entered: state.entered - killed, known: known - killed }
-}
 
 /**
  * Runs `trials` interleaved trials of each way, with the hook enabled.
@@ -58,9 +41,15 @@ async function measureHere(trials) {
   try {
     for (let i = 0; i < trials; i++) {
       for (const key of Object.keys(samples)) {
-        const { entered, known } = await trial(key, state)
+        let killed = NaN
+        const known = await trial(METHODS[key], (at) => {
+          killed = at
+          state.entered = NaN
+          state.want = TYPES[key]
+        })
         // A callback of another resource type would leave no entry: skip.
-        if (Number.isNaN(entered)) continue
+        if (Number.isNaN(state.entered)) continue
+        const entered = state.entered - killed
         samples[key].entry.push(entered)
         samples[key].js.push(known - entered)
       }

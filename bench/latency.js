@@ -87,12 +87,16 @@ async function ownSleeper() {
   return { pid: child.pid, child, gone: () => reaped(child) }
 }
 
-/** One trial: a fresh `sleep`, killed at a random moment. Returns µs. */
-async function trial(method) {
+/**
+ * One trial: a fresh `sleep`, killed at a random moment. Returns µs.
+ * `onKill(killed)`, if given, is told the kill's timestamp just before it.
+ */
+async function trial(method, onKill) {
   const target = method.foreign ? await foreignSleeper(method.foreign) : await ownSleeper()
   const armed = method.arm(target.pid, target.child)
   await delay(Math.random() * 5)
   const killed = nowUs()
+  onKill?.(killed)
   process.kill(target.pid, 'SIGKILL')
   const learned = await armed.learned
   armed.done()
@@ -137,4 +141,4 @@ function measureFloor(trials, foreign = false) {
   }
 }
 
-module.exports = { METHODS, measure, measureFloor, closeSpawner }
+module.exports = { METHODS, trial, measure, measureFloor, closeSpawner }

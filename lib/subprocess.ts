@@ -90,19 +90,11 @@ export class Subprocess {
     if (token !== kCreate || !plan) throw new TypeError('Illegal constructor: use spawn()')
     this.#plan = plan
     const { request, signal } = plan
-    if (signal?.aborted) {
+    const refused = signal?.aborted ? new AbortError(signal.reason) : waitRefusal()
+    if (refused !== undefined) {
       this.pid = undefined
       this.pidfd = null
-      this.exited = Promise.reject(new AbortError(signal.reason))
-      return
-    }
-    try {
-      // A child whose exit cannot be seen would never be reaped.
-      assertCanWait()
-    } catch (err) {
-      this.pid = undefined
-      this.pidfd = null
-      this.exited = Promise.reject(err)
+      this.exited = Promise.reject(refused)
       return
     }
     const streams = new Int32Array(3)
@@ -274,6 +266,19 @@ export class Subprocess {
 }
 
 guardThis(Subprocess, [Symbol.asyncDispose])
+
+/**
+ * Why no exit could be waited for here (see assertCanWait), if so: a child
+ * whose exit cannot be seen would never be reaped, so none is started.
+ */
+function waitRefusal(): unknown {
+  try {
+    assertCanWait()
+    return undefined
+  } catch (err) {
+    return err
+  }
+}
 
 function toSpawnError(err: unknown, file: string, args: readonly string[]): unknown {
   const errno = (err as { errno?: unknown } | null)?.errno

@@ -8,7 +8,7 @@ import { spawn as cpSpawn } from 'node:child_process'
 import { once } from 'node:events'
 
 const require = createRequire(import.meta.url)
-const { PidFd, PidSet, spawn, kernelSupport } = require(process.env.PIDSET_DIR ?? '../..')
+const { PidFd, PidSet, spawn, kernelSupport } = require('../..')
 
 const failures = []
 const check = (what, ok, detail = '') => {
