@@ -1,5 +1,7 @@
 // PID reuse forced in a fresh PID namespace: the old handle never reaches
-// the process that got its PID, over 1,000 reuses (fixtures/pid-reuse.cjs).
+// the process that got its PID, over 1,000 reuses (fixtures/pid-reuse.cjs),
+// and a PidSet never takes the newcomer for the member that had its PID
+// (fixtures/set-reuse.cjs).
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { runCommand, testUnless, TIME_SCALE } from './helpers'
@@ -51,4 +53,25 @@ testUnless(namespaceBlocker())(`${REUSES} forced PID reuses: kill() on the old h
   const naive = await reuse(20, 'naive')
   t.is(naive.reused, 20)
   t.is(naive.reachedNewcomer, naive.reused)
+})
+
+testUnless(namespaceBlocker())('a PidSet tells apart two processes that had one PID: an unreported member and the newcomer', async (t) => {
+  const args = [...UNSHARE, process.execPath, join(__dirname, 'fixtures', 'set-reuse.cjs')]
+  const ran = await runCommand('unshare', args, { timeoutMs: 60_000 })
+  t.is(ran.code, 0, ran.stderr)
+  const report = JSON.parse(ran.stdout) as Record<string, unknown> & { pid: number }
+  t.log(ran.stdout.trim())
+  const pid = report.pid
+  t.true(report.addReturnsTheNewcomer, 'add(newcomer handle) returns that handle, not the old member')
+  t.true(report.hasNewcomer)
+  t.is(report.sizeByHandle, 2)
+  t.true(report.addByPidReturnsANewHandle, 'add(pid) opens the newcomer, not the old member')
+  t.is(report.sizeByPid, 2)
+  t.deepEqual(report.firstByPid, [{ pid, exitCode: 4, signal: null }], 'the old exit, reported once')
+  t.true(report.newcomerRunning)
+  t.deepEqual(report.allByHandle, [
+    { pid, exitCode: 4, signal: null },
+    { pid, exitCode: null, signal: 'SIGTERM' },
+  ])
+  t.deepEqual(report.secondByPid, [{ pid, exitCode: null, signal: 'SIGTERM' }])
 })

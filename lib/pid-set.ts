@@ -27,7 +27,10 @@ interface Consumer {
  * A set of processes watched for exit together, through one epoll set on
  * Node's event loop: no polling and no thread per process, however many.
  *
- * Members are keyed by PID. A member leaves the set when it is reported (by
+ * Members are processes, told apart by identity, never by PID alone: a
+ * member that has exited but is not yet reported keeps its place even when
+ * its PID goes to a new process, which joins as a member of its own. A
+ * member leaves the set when it is reported (by
  * `waitAny()`, `waitAll()` or iteration) or deleted; the set closes the
  * PidFds it opened itself (those added as numbers) when they leave. A PidFd
  * may be in several sets: each reports its exit.
@@ -38,7 +41,14 @@ export class PidSet implements AsyncIterable<ExitInfo> {
     return typeof value === 'object' && value !== null && #members in value
   }
 
-  #members = new Map<number, Member>()
+  /** Every member, by its handle. */
+  #members = new Map<PidFd, Member>()
+  /**
+   * The members with each PID: one, except while a member that has exited
+   * (its PID free again) waits to be reported and a new process with its
+   * PID has joined.
+   */
+  #byPid = new Map<number, PidFd[]>()
   /** Exits (and failures) not yet reported, in the order they happened. */
   #queue: Queued[] = []
   /** The members in {@link #queue}, for O(1) lookups. */
@@ -57,7 +67,7 @@ export class PidSet implements AsyncIterable<ExitInfo> {
     // closes it once it has reported the exit, which every observer queued
     // at the same moment: the others still report it.
     onMemberClose: (pidfd, byOwner) => {
-      if (!byOwner || !this.#queued.has(pidfd)) this.#remove(pidfd.pid, pidfd)
+      if (!byOwner || !this.#queued.has(pidfd)) this.#remove(pidfd)
     },
   }
 
@@ -79,47 +89,64 @@ export class PidSet implements AsyncIterable<ExitInfo> {
 
   /**
    * Adds a member and returns its PidFd. A number is opened (and owned) by
-   * the set; a PidFd stays the caller's. If the set already has that PID,
-   * the existing member is returned.
+   * the set; a PidFd stays the caller's. If the process is already a member
+   * (the same process, not merely the same PID), that member is returned.
    * @throws {Error} code `'ESRCH'` if the PID does not exist, `'EBADF'` if the set or the PidFd is closed, `'EMFILE'`/`'ENOSPC'` if it cannot be watched.
    */
   add(member: number | PidFd): PidFd {
     this.#open()
     const pid = pidOf(member)
-    if (member instanceof PidFd && member.closed) throw closedError('PidFd', pid)
-    const existing = this.#members.get(pid)
-    if (existing) return existing.pidfd
-    const owned = !(member instanceof PidFd)
-    const pidfd = member instanceof PidFd ? member : PidFd.open(pid)
-    this.#members.set(pid, { pidfd, owned })
+    if (member instanceof PidFd) {
+      if (member.closed) throw closedError('PidFd', pid)
+      return this.#find(member) ?? this.#join(member, false)
+    }
+    // A running member with this PID is the process the PID names now.
+    const running = this.#byPid.get(pid)?.find((candidate) => candidate.isRunning())
+    if (running) return running
+    let opened: PidFd
     try {
-      pidfd[kObserve](this.#observer)
+      opened = PidFd.open(pid)
     } catch (err) {
-      this.#members.delete(pid)
-      if (owned) pidfd.close()
+      // No process has the PID: it is a member's that has exited.
+      const exited = this.#byPid.get(pid)
+      if (exited && (err as { code?: unknown }).code === 'ESRCH') return exited[exited.length - 1]
       throw err
     }
-    return pidfd
+    const same = this.#sameProcess(opened)
+    if (same) {
+      opened.close()
+      return same
+    }
+    return this.#join(opened, true)
   }
 
   /**
-   * Stops watching a member (by PID, or the PidFd itself). The set closes
-   * the PidFd only if it opened it. Returns whether it was a member.
+   * Stops watching a member: every member with this PID, or the member
+   * that is this PidFd's process. The set closes the PidFd only if it
+   * opened it. Returns whether anything was a member.
    */
   delete(member: number | PidFd): boolean {
     const pid = pidOf(member)
-    return this.#remove(pid, member instanceof PidFd ? member : undefined)
+    if (member instanceof PidFd) {
+      const found = this.#find(member)
+      return found !== undefined && this.#remove(found)
+    }
+    const found = this.#byPid.get(pid)
+    if (!found) return false
+    for (const pidfd of [...found]) this.#detach(pidfd)
+    this.#serve()
+    return true
   }
 
   /**
-   * Whether the set has this PID, or a member that is the same process as
-   * this PidFd (`pidfd.equals()`: the same process, not merely its PID).
+   * Whether the set has a member with this PID, or a member that is the
+   * same process as this PidFd (`pidfd.equals()`: the same process, not
+   * merely its PID).
    */
   has(member: number | PidFd): boolean {
-    const found = this.#members.get(pidOf(member))
-    if (found === undefined) return false
-    if (!(member instanceof PidFd) || found.pidfd === member) return true
-    return !member.closed && !found.pidfd.closed && found.pidfd.equals(member)
+    const pid = pidOf(member)
+    if (!(member instanceof PidFd)) return this.#byPid.has(pid)
+    return this.#find(member) !== undefined
   }
 
   /** How many members it has. */
@@ -185,7 +212,7 @@ export class PidSet implements AsyncIterable<ExitInfo> {
     this.#queue = []
     this.#queued.clear()
     this.#failures = 0
-    for (const pid of [...this.#members.keys()]) this.#detach(pid)
+    for (const pidfd of [...this.#members.keys()]) this.#detach(pidfd)
   }
 
   /** Same as {@link close}, for `using`. */
@@ -229,8 +256,7 @@ export class PidSet implements AsyncIterable<ExitInfo> {
   }
 
   #enqueue(entry: Queued): void {
-    const member = this.#members.get(entry.pidfd.pid)
-    if (member?.pidfd !== entry.pidfd || this.#queued.has(entry.pidfd)) return
+    if (!this.#members.has(entry.pidfd) || this.#queued.has(entry.pidfd)) return
     this.#queue.push(entry)
     this.#queued.add(entry.pidfd)
     if (entry.failed) this.#failures++
@@ -311,9 +337,9 @@ export class PidSet implements AsyncIterable<ExitInfo> {
    * native call that the code waiting for the exit need not wait for.
    */
   #leave(pidfd: PidFd): void {
-    const member = this.#members.get(pidfd.pid)
-    if (member?.pidfd !== pidfd) return
-    this.#members.delete(pidfd.pid)
+    const member = this.#members.get(pidfd)
+    if (!member) return
+    this.#forget(pidfd)
     pidfd[kUnobserve](this.#observer)
     if (member.owned) pidfd[kCloseSoon]()
   }
@@ -328,19 +354,19 @@ export class PidSet implements AsyncIterable<ExitInfo> {
     return entry.error
   }
 
-  /** Removes member `pid` (if it is `only`, when given); true if removed. */
-  #remove(pid: number, only?: PidFd): boolean {
-    if (!this.#detach(pid, only)) return false
+  /** Removes member `pidfd`; true if it was one. */
+  #remove(pidfd: PidFd): boolean {
+    if (!this.#detach(pidfd)) return false
     // Removal can complete a waitAll, or empty the set under a waitAny.
     this.#serve()
     return true
   }
 
   /** {@link #remove} without serving waits: for use while serving them. */
-  #detach(pid: number, only?: PidFd): boolean {
-    const member = this.#members.get(pid)
-    if (!member || (only && member.pidfd !== only)) return false
-    this.#members.delete(pid)
+  #detach(pidfd: PidFd): boolean {
+    const member = this.#members.get(pidfd)
+    if (!member) return false
+    this.#forget(pidfd)
     if (this.#queued.delete(member.pidfd)) {
       const index = this.#queue.findIndex((e) => e.pidfd === member.pidfd)
       if (this.#queue[index].failed) this.#failures--
@@ -349,6 +375,42 @@ export class PidSet implements AsyncIterable<ExitInfo> {
     member.pidfd[kUnobserve](this.#observer)
     if (member.owned) member.pidfd.close()
     return true
+  }
+
+  /** The member that is `pidfd`'s process: that handle, or another to the same process. */
+  #find(pidfd: PidFd): PidFd | undefined {
+    if (this.#members.has(pidfd)) return pidfd
+    return pidfd.closed ? undefined : this.#sameProcess(pidfd)
+  }
+
+  /** The member, other than `pidfd` itself, that is the same process as it. */
+  #sameProcess(pidfd: PidFd): PidFd | undefined {
+    return this.#byPid.get(pidfd.pid)?.find((candidate) => candidate !== pidfd && candidate.equals(pidfd))
+  }
+
+  /** Makes `pidfd` a member and watches it; nothing is left behind if that fails. */
+  #join(pidfd: PidFd, owned: boolean): PidFd {
+    this.#members.set(pidfd, { pidfd, owned })
+    const same = this.#byPid.get(pidfd.pid)
+    if (same) same.push(pidfd)
+    else this.#byPid.set(pidfd.pid, [pidfd])
+    try {
+      pidfd[kObserve](this.#observer)
+    } catch (err) {
+      this.#forget(pidfd)
+      if (owned) pidfd.close()
+      throw err
+    }
+    return pidfd
+  }
+
+  /** Takes `pidfd` out of the member maps (nothing else). */
+  #forget(pidfd: PidFd): void {
+    this.#members.delete(pidfd)
+    const same = this.#byPid.get(pidfd.pid)
+    if (!same) return
+    if (same.length === 1) this.#byPid.delete(pidfd.pid)
+    else same.splice(same.indexOf(pidfd), 1)
   }
 
   #open(): void {
