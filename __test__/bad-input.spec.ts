@@ -3,9 +3,12 @@
 // the process checked healthy afterwards: same descriptors, and real work
 // still done right.
 import { spawn as cpSpawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import test from 'ava'
 import { PidFd, PidSet, Subprocess, peerPidFd, spawn } from '../index'
-import { openedOnceForGood, openFds } from './helpers'
+import { openedOnceForGood, openFds, ROOT, runNode } from './helpers'
 
 interface Case {
   name: string
@@ -302,4 +305,29 @@ test('at least 200 wrong inputs across the API: each the exact class and code, a
   // which lets go of its share of the descriptor when it returns.
   await new Promise(setImmediate)
   t.is(openFds(), before)
+})
+
+test('options inherited from a polluted Object.prototype are never honoured', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pidset-polluted-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const evil = join(dir, 'evil.cjs')
+  writeFileSync(evil, 'console.log("EVIL")\n')
+  const ran = await runNode([join(__dirname, 'fixtures', 'polluted.cjs'), evil])
+  t.is(ran.code, 0, ran.stderr)
+  t.log(ran.stdout.trim())
+  const report = JSON.parse(ran.stdout) as Record<string, unknown>
+  const uid = process.getuid?.() ?? -1
+  const gid = process.getgid?.() ?? -1
+  for (const name of ['no options', 'empty options']) {
+    t.true(report[`${name}: signal 0`], `${name}: kill(0, {}) reached the child itself`)
+    t.deepEqual(report[name], {
+      line: `clean ${uid} ${gid} ${ROOT} <pid>`,
+      exitCode: 3,
+      timedOut: false,
+      stderr: '',
+      waited: 3,
+      any: 3,
+    })
+  }
+  t.is(report.node, 'node child ran')
 })

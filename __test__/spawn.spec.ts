@@ -316,3 +316,44 @@ test('500 children, half child_process + fromChild and half spawn(): every exit 
   fired.forEach((args, k) => t.deepEqual(args, [codes[k * 2], null], `child_process child ${k * 2}`))
   t.is(pids.filter(isZombie).length, 0, 'no zombie left')
 })
+
+test('output() called twice gives the same output and exit both times', async (t) => {
+  const child = spawn('sh', ['-c', 'head -c 300000 /dev/zero | tr "\\0" x; echo err >&2; exit 5'])
+  const first = await child.output()
+  const second = await child.output()
+  const third = await child.output({ encoding: 'buffer' })
+  t.is(first.stdout.length, 300_000)
+  t.is(first.stdout, 'x'.repeat(300_000))
+  t.is(first.stderr, 'err\n')
+  t.is(first.exit.exitCode, 5)
+  t.deepEqual(second, first)
+  t.true(Buffer.isBuffer(third.stdout))
+  t.is(third.stdout.toString(), first.stdout)
+  t.is(third.exit, first.exit)
+})
+
+test('output() after stdout.setEncoding(): the text comes through, and maxBuffer counts bytes', async (t) => {
+  // 'é' is two bytes in UTF-8: 1,000 of them are 2,000 bytes, 1,000 characters.
+  const text = 'é'.repeat(1000)
+  const whole = spawn('printf', ['%s', text])
+  whole.stdout?.setEncoding('utf8')
+  const all = await whole.output()
+  t.is(all.stdout, text)
+  const bounded = spawn('printf', ['%s', text])
+  bounded.stdout?.setEncoding('utf8')
+  const err = await t.throwsAsync(bounded.output({ maxBuffer: 1500, encoding: 'buffer' }), { instanceOf: RangeError })
+  t.is((err as unknown as { code: string }).code, 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER')
+  t.is((err as unknown as { stdout: Buffer }).stdout.length, 1500, 'kept 1,500 bytes, not characters')
+})
+
+test("an exit's signal named 'SIG32' can be sent again by that name", async (t) => {
+  const first = spawn('sleep', ['1000'])
+  t.true(first.kill(32))
+  const { signal } = await first.exited
+  t.is(signal, 'SIG32')
+  const second = spawn('sleep', ['1000'])
+  t.true(second.kill(signal ?? 'SIGKILL'))
+  t.is((await second.exited).signal, 'SIG32')
+  t.throws(() => second.kill('SIG65'), { code: 'ERR_UNKNOWN_SIGNAL' })
+  t.throws(() => second.kill('SIG0'), { code: 'ERR_UNKNOWN_SIGNAL' })
+})

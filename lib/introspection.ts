@@ -1,6 +1,7 @@
 // The shapes and argument checks of what a PidFd tells and reaches of its
 // process: info(), kill() scopes, namespace() and descriptor numbers.
 import { invalidArgType, invalidArgValue, outOfRange } from './errors'
+import { ownOption } from './validate'
 
 const INT32_MAX = 2 ** 31 - 1
 
@@ -55,7 +56,7 @@ const SCOPES: readonly SignalScope[] = ['process', 'thread', 'process-group']
 export function scopeIndex(options: unknown): number {
   if (options === undefined) return 0
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options)
-  const { scope } = options as KillOptions
+  const scope = ownOption(options, 'scope') as KillOptions['scope']
   if (scope === undefined) return 0
   const index = SCOPES.indexOf(scope)
   if (index < 0) throw invalidArgValue('options.scope', scope, `must be one of ${SCOPES.map((s) => `'${s}'`).join(', ')}`)

@@ -14,7 +14,7 @@ export type RealtimeSignal = 'SIGRTMIN' | `SIGRTMIN+${number}` | 'SIGRTMAX'
  * real-time signal by name, or a number from 0 to 64 (0 sends nothing and
  * only checks that a signal could be sent).
  */
-export type Signal = NodeJS.Signals | RealtimeSignal | number
+export type Signal = NodeJS.Signals | RealtimeSignal | `SIG${number}` | number
 
 /**
  * The name of a signal that ended a process: a name Node knows, a real-time
@@ -38,7 +38,8 @@ export function signalName(number: number): SignalName {
 }
 
 /**
- * The number of a signal given by name ('SIGTERM', 'SIGRTMIN+1') or number
+ * The number of a signal given by name ('SIGTERM', 'SIGRTMIN+1', 'SIG32':
+ * every name {@link signalName} gives) or number
  * (0 to 64; 0 sends nothing and only checks). Throws ERR_UNKNOWN_SIGNAL for
  * anything else of those types, ERR_INVALID_ARG_TYPE for other types.
  */
@@ -48,8 +49,13 @@ export function toSignalNumber(signal: unknown): number {
     throw unknownSignal(signal)
   }
   if (typeof signal !== 'string') throw invalidArgType('signal', 'of type string or number', signal)
-  const known = (constants.signals as Record<string, number | undefined>)[signal]
+  // Own names only (Node's table has no prototype today; a polluted one must not count).
+  const known = Object.hasOwn(constants.signals, signal) ? (constants.signals as Record<string, number>)[signal] : undefined
   if (known !== undefined) return known
+  // 'SIG32': how signalName() names a signal no name belongs to, so that an
+  // exit's signal can always be sent again.
+  const numbered = /^SIG([1-9]\d?)$/.exec(signal)
+  if (numbered && Number(numbered[1]) <= SIGRTMAX) return Number(numbered[1])
   const rt = /^SIGRTMIN\+(\d{1,2})$/.exec(signal)
   if (rt && SIGRTMIN + Number(rt[1]) <= SIGRTMAX) return SIGRTMIN + Number(rt[1])
   if (signal === 'SIGRTMIN') return SIGRTMIN

@@ -3,6 +3,7 @@
 import { StdioCode, type SpawnRequest } from '../binding'
 import { invalidArgType, invalidArgValue, outOfRange } from './errors'
 import { toSignalNumber, type Signal } from './signals'
+import { ownOption } from './validate'
 
 const INT32_MAX = 2 ** 31 - 1
 
@@ -44,7 +45,14 @@ export interface SpawnPlan {
   forceKillAfterDelay: number | false
 }
 
-const STDIO_CODES: Record<string, StdioCode> = { pipe: StdioCode.Pipe, inherit: StdioCode.Inherit, ignore: StdioCode.Ignore }
+/** Every option spawn() reads. */
+const OPTION_NAMES = ['cwd', 'env', 'argv0', 'stdio', 'detached', 'uid', 'gid', 'timeout', 'killSignal', 'signal', 'forceKillAfterDelay'] as const
+
+const STDIO_CODES = new Map<unknown, StdioCode>([
+  ['pipe', StdioCode.Pipe],
+  ['inherit', StdioCode.Inherit],
+  ['ignore', StdioCode.Ignore],
+])
 
 function validateString(value: unknown, name: string): string {
   if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value)
@@ -67,7 +75,8 @@ function validateId(value: unknown, name: string): number | undefined {
 
 function stdioCode(value: unknown, name: string): number {
   if (value === undefined || value === null) return StdioCode.Pipe
-  if (typeof value === 'string' && value in STDIO_CODES) return STDIO_CODES[value]
+  const named = STDIO_CODES.get(value)
+  if (named !== undefined) return named
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= INT32_MAX) return value
   throw invalidArgValue(name, value, "must be 'pipe', 'inherit', 'ignore' or a file descriptor")
 }
@@ -78,7 +87,8 @@ function validateStdio(stdio: unknown): number[] {
     return [code, code, code]
   }
   if (stdio.length > 3) throw invalidArgValue('options.stdio', stdio, 'must have at most 3 entries (stdin, stdout, stderr)')
-  return [0, 1, 2].map((i) => stdioCode(stdio[i], `options.stdio[${i}]`))
+  // Own entries only: a polluted Array.prototype[1] must not pick a stream.
+  return [0, 1, 2].map((i) => stdioCode(ownOption(stdio, String(i)), `options.stdio[${i}]`))
 }
 
 function validateEnv(env: unknown): string[] {
@@ -98,9 +108,14 @@ export function planSpawn(command: unknown, args: unknown, options: unknown): Sp
   const file = validateString(command, 'command')
   if (file.length === 0) throw invalidArgValue('command', file, 'cannot be empty')
   if (args !== undefined && !Array.isArray(args)) throw invalidArgType('args', 'an instance of Array', args)
-  const argv = ((args ?? []) as unknown[]).map((a, i) => validateString(a, `args[${i}]`))
+  // Every index read as an own property: a hole is not filled from a polluted Array.prototype.
+  const list = (args ?? []) as unknown[]
+  const argv = Array.from({ length: list.length }, (_, i) => validateString(ownOption(list, String(i)), `args[${i}]`))
   if (options !== undefined && (options === null || typeof options !== 'object')) throw invalidArgType('options', 'of type object', options)
-  const o = (options ?? {}) as Record<string, unknown>
+  // Own properties only (see ownOption), each read once: a getter cannot
+  // give one value to the check and another to the child.
+  const o: Record<string, unknown> = Object.create(null)
+  for (const key of OPTION_NAMES) o[key] = ownOption(options as object | undefined, key)
   let cwd: string | undefined
   if (o.cwd instanceof URL) {
     if (o.cwd.protocol !== 'file:') throw invalidArgValue('options.cwd', o.cwd, 'must be a file URL')

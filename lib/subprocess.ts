@@ -1,6 +1,5 @@
 // spawn() and Subprocess: children pidset starts and owns.
-import { once } from 'node:events'
-import { Socket } from 'node:net'
+import { Socket, type SocketConstructorOpts } from 'node:net'
 import { closeSync } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
 import { spawnChild, type NativePidFd } from './binding'
@@ -12,6 +11,7 @@ import { PidFd, kAdopt, kExitKnown } from './pid-fd'
 import { toSignalNumber, type Signal } from './signals'
 import { planSpawn, type SpawnOptions, type SpawnPlan } from './spawn-options'
 import { guardThis, kIsInstance } from './guard-this'
+import { ownOption } from './validate'
 
 /** What {@link Subprocess.output} collects. */
 export interface Output<T extends string | Buffer = string> {
@@ -40,6 +40,15 @@ export interface OutputOptions {
 
 /** The rejection of {@link Subprocess.output} when a stream passed `maxBuffer`. */
 export type MaxBufferError<T extends string | Buffer = string> = RangeError & Output<T> & { code: 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' }
+
+/** The streams and exit that output() collects once, in bytes. */
+interface Collected {
+  stdout: Buffer
+  stderr: Buffer
+  exit: ExitInfo
+  /** The stream that passed `maxBuffer`, if one did. */
+  exceeded: 'stdout' | 'stderr' | undefined
+}
 
 /** Default `maxBuffer` of {@link Subprocess.output}, in bytes per stream. */
 const DEFAULT_MAX_BUFFER = 100_000_000
@@ -84,6 +93,8 @@ export class Subprocess {
   #timer: NodeJS.Timeout | undefined
   #forceTimer: NodeJS.Timeout | undefined
   #onAbort: (() => void) | undefined
+  /** What output() collected (or is collecting), for every call. */
+  #collected: Promise<Collected> | undefined
 
   /** @internal */
   constructor(token: unknown, plan?: SpawnPlan) {
@@ -122,9 +133,9 @@ export class Subprocess {
     this.#handle = handle
     this.#own = PidFd[kAdopt](handle)
     this.pidfd = PidFd[kAdopt](copy)
-    this.stdin = streams[0] >= 0 ? new Socket({ fd: streams[0], readable: false, writable: true }) : null
-    this.stdout = streams[1] >= 0 ? new Socket({ fd: streams[1], readable: true, writable: false }) : null
-    this.stderr = streams[2] >= 0 ? new Socket({ fd: streams[2], readable: true, writable: false }) : null
+    this.stdin = streams[0] >= 0 ? pipeSocket(streams[0], false) : null
+    this.stdout = streams[1] >= 0 ? pipeSocket(streams[1], true) : null
+    this.stderr = streams[2] >= 0 ? pipeSocket(streams[2], true) : null
     this.exited = this.#own.wait().then(
       (info) => this.#onExit(info),
       (err) => this.#onWatchFailed(err),
@@ -172,35 +183,48 @@ export class Subprocess {
    * and its exit. Resolves once the child has exited and both streams have
    * ended, whatever the exit code; rejects if the child could not be started
    * or wrote more than `maxBuffer` bytes to a stream (see
-   * {@link OutputOptions}). Throws a TypeError for bad options.
+   * {@link OutputOptions}). Throws a TypeError for bad options. The
+   * streams are collected once: a later call gets the same output and
+   * exit (decoded with its own `encoding`; the first call's `maxBuffer`
+   * applies). A stream given an encoding with `setEncoding()` is turned
+   * back into bytes, so `maxBuffer` always counts bytes.
    */
   output(options?: OutputOptions & { encoding?: BufferEncoding }): Promise<Output<string>>
   output(options: OutputOptions & { encoding: 'buffer' }): Promise<Output<Buffer>>
   output(options?: OutputOptions): Promise<Output<string | Buffer>> {
     if (options !== undefined && (options === null || typeof options !== 'object')) throw invalidArgType('options', 'of type object', options)
-    const encoding = options?.encoding ?? 'utf8'
+    const givenEncoding = ownOption(options, 'encoding')
+    const encoding = (givenEncoding === undefined ? 'utf8' : givenEncoding) as BufferEncoding | 'buffer'
     if (encoding !== 'buffer' && !Buffer.isEncoding(encoding)) throw unknownEncoding(encoding)
-    const maxBuffer = options?.maxBuffer === undefined ? DEFAULT_MAX_BUFFER : options.maxBuffer
+    const givenMaxBuffer = ownOption(options, 'maxBuffer')
+    const maxBuffer = givenMaxBuffer === undefined ? DEFAULT_MAX_BUFFER : givenMaxBuffer
     if (typeof maxBuffer !== 'number') throw invalidArgType('options.maxBuffer', 'of type number', maxBuffer)
     if (Number.isNaN(maxBuffer) || maxBuffer < 0) throw outOfRange('options.maxBuffer', '>= 0', maxBuffer)
     return this.#output(encoding, maxBuffer)
   }
 
   async #output(encoding: BufferEncoding | 'buffer', maxBuffer: number): Promise<Output<string | Buffer>> {
-    let exceeded: 'stdout' | 'stderr' | undefined
+    // The streams can be read once: every call gets that one collection.
+    this.#collected ??= this.#collect(maxBuffer)
+    const { stdout, stderr, exit, exceeded } = await this.#collected
+    const output = encoding === 'buffer' ? { stdout, stderr, exit } : { stdout: stdout.toString(encoding), stderr: stderr.toString(encoding), exit }
+    if (exceeded) throw maxBufferError(exceeded, output)
+    return output
+  }
+
+  async #collect(maxBuffer: number): Promise<Collected> {
+    let exceeded: Collected['exceeded']
     const stop = (stream: 'stdout' | 'stderr') => () => {
       if (exceeded) return
       exceeded = stream
       this.#terminate()
     }
-    const [out, err, exit] = await Promise.all([
+    const [stdout, stderr, exit] = await Promise.all([
       collect(this.stdout, maxBuffer, stop('stdout')),
       collect(this.stderr, maxBuffer, stop('stderr')),
       this.exited,
     ])
-    const output = encoding === 'buffer' ? { stdout: out, stderr: err, exit } : { stdout: out.toString(encoding), stderr: err.toString(encoding), exit }
-    if (exceeded) throw maxBufferError(exceeded, output)
-    return output
+    return { stdout, stderr, exit, exceeded }
   }
 
   /** Kills the child with `killSignal` (SIGKILL after `forceKillAfterDelay`) and waits for it. */
@@ -280,34 +304,65 @@ function waitRefusal(): unknown {
   }
 }
 
+/**
+ * The parent's end of a piped stream. Node's stream constructors read
+ * their options, inherited ones included: the names pidset's own options
+ * share with them are given as own properties, so that a polluted
+ * `Object.prototype.signal` or `.encoding` cannot reach the child's pipes.
+ */
+function pipeSocket(fd: number, readable: boolean): Socket {
+  return new Socket({ fd, readable, writable: !readable, signal: undefined, encoding: undefined, timeout: undefined } as SocketConstructorOpts)
+}
+
 function toSpawnError(err: unknown, file: string, args: readonly string[]): unknown {
   const errno = (err as { errno?: unknown } | null)?.errno
   return typeof errno === 'number' ? spawnError(errno, file, args) : err
 }
 
 /**
- * Everything `stream` gives until it ends, or its first `max` bytes: past
- * those it calls `exceeded` and stops reading (destroying the stream, so
- * the child's further writes fail rather than block).
+ * Everything `stream` gives until it ends, as bytes, or its first `max`
+ * bytes: past those it calls `exceeded` and stops reading (destroying the
+ * stream, so the child's further writes fail rather than block). A stream
+ * given an encoding (`setEncoding()`) hands over text, turned back into
+ * bytes in that encoding, so that `max` always counts bytes.
+ *
+ * Events, not `for await`: Node's stream iterator reads an options object
+ * whose inherited `signal` would abort it (a polluted `Object.prototype`).
  */
-async function collect(stream: Readable | null, max: number, exceeded: () => void): Promise<Buffer> {
-  if (!stream) return Buffer.alloc(0)
-  const chunks: Buffer[] = []
-  let length = 0
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    if (length + chunk.length > max) {
-      chunks.push(chunk.subarray(0, max - length))
-      exceeded()
-      stream.destroy()
-      break
+function collect(stream: Readable | null, max: number, exceeded: () => void): Promise<Buffer> {
+  if (!stream) return Promise.resolve(Buffer.alloc(0))
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let length = 0
+    const onData = (data: Buffer | string): void => {
+      const chunk = typeof data === 'string' ? Buffer.from(data, stream.readableEncoding ?? 'utf8') : data
+      if (length + chunk.length > max) {
+        chunks.push(chunk.subarray(0, max - length))
+        length = max
+        stream.off('data', onData)
+        exceeded()
+        stream.destroy()
+        return
+      }
+      chunks.push(chunk)
+      length += chunk.length
     }
-    chunks.push(chunk)
-    length += chunk.length
-  }
-  // Resolve once its descriptor is closed too, as child_process's 'close'
-  // event comes after the streams': output() leaves nothing open.
-  if (!stream.closed) await once(stream, 'close')
-  return Buffer.concat(chunks)
+    const onError = (err: Error): void => {
+      stream.off('close', onClose)
+      reject(err)
+    }
+    // Resolve once its descriptor is closed too, as child_process's
+    // 'close' event comes after the streams': output() leaves nothing open.
+    const onClose = (): void => {
+      stream.off('data', onData).off('error', onError)
+      resolve(Buffer.concat(chunks))
+    }
+    if (stream.closed) {
+      onClose()
+      return
+    }
+    stream.on('data', onData).once('error', onError).once('close', onClose)
+  })
 }
 
 /**

@@ -3,6 +3,16 @@ import { invalidArgType, outOfRange } from './errors'
 
 const INT32_MAX = 2 ** 31 - 1
 
+/**
+ * The options object's own property `key`, or undefined. An inherited one
+ * is never honoured: a polluted `Object.prototype` (`Object.prototype.uid =
+ * 0`) must not choose how a child runs or how long a wait lasts, as
+ * child_process reads only own properties.
+ */
+export function ownOption(options: object | undefined, key: string): unknown {
+  return options !== undefined && Object.hasOwn(options, key) ? (options as Record<string, unknown>)[key] : undefined
+}
+
 /** Throws unless `pid` is an integer from 1 to 2^31-1. */
 export function validatePid(pid: unknown, name = 'pid'): asserts pid is number {
   if (typeof pid !== 'number') throw invalidArgType(name, 'of type number', pid)
@@ -19,9 +29,12 @@ export interface WaitOptions {
 
 /** Checks wait options; returns them with absent fields left undefined. */
 export function validateWaitOptions(options: unknown): WaitOptions {
-  if (options === undefined) return {}
+  // Both fields are always own properties of the result, so that reading
+  // an absent one never reaches Object.prototype.
+  if (options === undefined) return { signal: undefined, timeout: undefined }
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options)
-  const { signal, timeout } = options as Record<string, unknown>
+  const signal = ownOption(options, 'signal')
+  const timeout = ownOption(options, 'timeout')
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', signal)
   if (timeout !== undefined) {
     if (typeof timeout !== 'number') throw invalidArgType('options.timeout', 'of type number', timeout)
