@@ -262,3 +262,27 @@ testUnless(enospcShim ? null : 'needs a C compiler (cc) for the epoll_ctl shim')
   t.is(run.code, 0, run.stderr)
   assertLinesWithChildStatuses(t, run.stdout.trim().split('\n'), ['ENOSPC uv_poll_init', 'ENOSPC epoll_ctl', 'exit <4> 0'])
 })
+
+test('a child whose exit cannot be watched (epoll_ctl ENOSPC) is killed, reaped and reported as not started', async (t) => {
+  const run = await runNode([
+    ...faults,
+    '-e',
+    `const { spawn } = require('./index.js');
+    const { readFileSync } = require('node:fs');
+    const children = () => readFileSync('/proc/self/task/' + process.pid + '/children', 'utf8').trim();
+    (async () => {
+      // A first wait makes the poller: the next registration is the child's.
+      await spawn('true').exited;
+      injectFault('epoll_ctl', 28 /* ENOSPC */, 1);
+      const child = spawn('sleep', ['1000'], { timeout: 600000 });
+      const err = await child.exited.catch((e) => e);
+      console.log(err.code, err.syscall, err.path, child.pid, child.pidfd, child.stdout);
+      console.log('children: [' + children() + ']');
+      // And the next one starts and is watched as usual.
+      const next = spawn('sh', ['-c', 'exit 7']);
+      console.log('next', (await next.exited).exitCode);
+    })()`,
+  ])
+  t.is(run.code, 0, run.stderr)
+  t.deepEqual(run.stdout.trim().split('\n'), ['ENOSPC spawn sleep sleep undefined null null', 'children: []', 'next 7'])
+})

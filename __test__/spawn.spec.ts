@@ -357,3 +357,42 @@ test("an exit's signal named 'SIG32' can be sent again by that name", async (t) 
   t.throws(() => second.kill('SIG65'), { code: 'ERR_UNKNOWN_SIGNAL' })
   t.throws(() => second.kill('SIG0'), { code: 'ERR_UNKNOWN_SIGNAL' })
 })
+
+test('disposing a child that never started resolves, with no unhandled rejection', async (t) => {
+  const run = await runNode([
+    '-e',
+    `const { spawn } = require('./index.js');
+    (async () => {
+      for (const child of [spawn('/nonexistent/command'), spawn('true', [], { signal: AbortSignal.abort() })]) {
+        await child[Symbol.asyncDispose]();
+        console.log('disposed', child.pid);
+      }
+      // An unhandled rejection would end the process before this line.
+      setImmediate(() => console.log('alive'));
+    })()`,
+  ])
+  t.is(run.code, 0, run.stderr)
+  t.deepEqual(run.stdout.trim().split('\n'), ['disposed undefined', 'disposed undefined', 'alive'])
+})
+
+test('an AbortSignal whose addEventListener throws starts nothing and leaves no child', async (t) => {
+  const run = await runNode([
+    '-e',
+    `const { spawn } = require('./index.js');
+    const { readFileSync } = require('node:fs');
+    const signal = new AbortController().signal;
+    signal.addEventListener = () => { throw new Error('hostile listener') };
+    let child;
+    try {
+      child = spawn('sleep', ['1000'], { signal });
+    } catch (err) {
+      console.log('threw', err.message);
+    }
+    (async () => {
+      if (child) console.log('rejected', await child.exited.catch((e) => e.message), child.pid);
+      console.log('children: [' + readFileSync('/proc/self/task/' + process.pid + '/children', 'utf8').trim() + ']');
+    })()`,
+  ])
+  t.is(run.code, 0, run.stderr)
+  t.deepEqual(run.stdout.trim().split('\n'), ['rejected hostile listener undefined', 'children: []'])
+})

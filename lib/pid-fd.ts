@@ -46,6 +46,8 @@ export const kRetry = Symbol('pidset.retry')
 export const kAdopt = Symbol('pidset.adopt')
 /** Internal: the exit, learned by the handle's owner (spawn reaps its children). */
 export const kExitKnown = Symbol('pidset.exitKnown')
+/** Internal: wait(), with a failure to watch thrown at once (see spawn). */
+export const kWatchExit = Symbol('pidset.watchExit')
 /** Only PidFd.open() and the internal factories may construct a PidFd. */
 const kCreate = Symbol('pidset.create')
 
@@ -345,6 +347,17 @@ export class PidFd {
   unref(): this {
     this.#waits.setKeepAlive(false)
     return this
+  }
+
+  /**
+   * @internal {@link wait} with no options, but a failure to watch the
+   * pidfd (EMFILE, ENOSPC) is thrown rather than returned as a rejection:
+   * spawn() undoes the start of a child it could not watch.
+   */
+  [kWatchExit](): Promise<ExitInfo> {
+    this.#handle()
+    this.#arm()
+    return this.wait()
   }
 
   /** @internal Follows this handle's exit; throws if it cannot be watched. */

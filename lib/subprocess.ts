@@ -7,7 +7,7 @@ import { AbortError, invalidArgType, maxBufferError, outOfRange, spawnError, unk
 import type { ExitInfo } from './exit-info'
 import { assertCanWait } from './event-loop'
 import { scratch } from './exit-record'
-import { PidFd, kAdopt, kExitKnown } from './pid-fd'
+import { PidFd, kAdopt, kExitKnown, kWatchExit } from './pid-fd'
 import { toSignalNumber, type Signal } from './signals'
 import { planSpawn, type SpawnOptions, type SpawnPlan } from './spawn-options'
 import { guardThis, kIsInstance } from './guard-this'
@@ -108,22 +108,31 @@ export class Subprocess {
       this.exited = Promise.reject(refused)
       return
     }
-    const streams = new Int32Array(3)
-    let handle: NativePidFd
-    let copy: NativePidFd
+    const streams = Int32Array.of(-1, -1, -1)
+    let handle: NativePidFd | undefined
+    let copy: NativePidFd | undefined
+    let exited: Promise<ExitInfo>
     try {
+      // Listened to before the start: nothing that can throw (a hostile
+      // signal's addEventListener) may run between starting the child and
+      // handing it over, or the child would be nobody's.
+      if (signal) {
+        this.#onAbort = () => this.#terminate()
+        signal.addEventListener('abort', this.#onAbort, { once: true })
+      }
       handle = spawnChild(request, streams)
-    } catch (err) {
-      this.pid = undefined
-      this.pidfd = null
-      this.exited = Promise.reject(toSpawnError(err, request.file, request.args))
-      return
-    }
-    try {
       copy = handle.duplicate()
+      this.#own = PidFd[kAdopt](handle)
+      // Watched now, a failure thrown: a child whose exit cannot be seen
+      // (epoll_ctl ENOSPC) would never be reaped, so it is undone.
+      exited = this.#own[kWatchExit]()
     } catch (err) {
+      this.#cleanUp()
       for (const fd of streams) if (fd >= 0) closeSync(fd)
-      handle.discard()
+      copy?.close()
+      // Kills and reaps the child, if it was started.
+      handle?.discard()
+      this.#own = null
       this.pid = undefined
       this.pidfd = null
       this.exited = Promise.reject(toSpawnError(err, request.file, request.args))
@@ -131,20 +140,15 @@ export class Subprocess {
     }
     this.pid = handle.pid
     this.#handle = handle
-    this.#own = PidFd[kAdopt](handle)
     this.pidfd = PidFd[kAdopt](copy)
     this.stdin = streams[0] >= 0 ? pipeSocket(streams[0], false) : null
     this.stdout = streams[1] >= 0 ? pipeSocket(streams[1], true) : null
     this.stderr = streams[2] >= 0 ? pipeSocket(streams[2], true) : null
-    this.exited = this.#own.wait().then(
+    this.exited = exited.then(
       (info) => this.#onExit(info),
       (err) => this.#onWatchFailed(err),
     )
     if (plan.timeout > 0) this.#timer = setTimeout(() => this.#onTimeout(), plan.timeout).unref()
-    if (signal) {
-      this.#onAbort = () => this.#terminate()
-      signal.addEventListener('abort', this.#onAbort, { once: true })
-    }
   }
 
   /** Whether `timeout` elapsed and the child was killed for it. */
@@ -229,8 +233,9 @@ export class Subprocess {
 
   /** Kills the child with `killSignal` (SIGKILL after `forceKillAfterDelay`) and waits for it. */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (!this.#own) return
     this.#terminate()
+    // A child that never started has a rejected `exited`: disposal handles
+    // it (nothing to clean up), rather than leave it unhandled.
     await this.exited.catch(() => undefined)
   }
 
@@ -314,9 +319,14 @@ function pipeSocket(fd: number, readable: boolean): Socket {
   return new Socket({ fd, readable, writable: !readable, signal: undefined, encoding: undefined, timeout: undefined } as SocketConstructorOpts)
 }
 
+/**
+ * A failure to start, in child_process's shape. It comes from the binding
+ * (a positive errno) or, for a failure to watch the child, as a system
+ * error already made (Node's negative errno).
+ */
 function toSpawnError(err: unknown, file: string, args: readonly string[]): unknown {
   const errno = (err as { errno?: unknown } | null)?.errno
-  return typeof errno === 'number' ? spawnError(errno, file, args) : err
+  return typeof errno === 'number' && errno !== 0 ? spawnError(Math.abs(errno), file, args) : err
 }
 
 /**
