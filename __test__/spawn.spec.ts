@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import { pathToFileURL } from 'node:url'
 import test from 'ava'
 import { PidFd, PidSet, spawn, type ExitInfo } from '../index'
-import { exists, isZombie, openedOnceForGood, openFds, otherUserBlocker, runNode, testUnless } from './helpers'
+import { exists, isZombie, openedOnceForGood, openFds, otherUserBlocker, runNode, testUnless, TIME_SCALE } from './helpers'
 
 test('exit codes and signals, each with resource usage', async (t) => {
   for (const code of [0, 1, 7, 255]) {
@@ -395,4 +395,36 @@ test('an AbortSignal whose addEventListener throws starts nothing and leaves no 
   ])
   t.is(run.code, 0, run.stderr)
   t.deepEqual(run.stdout.trim().split('\n'), ['rejected hostile listener undefined', 'children: []'])
+})
+
+test('timedOut is true only for a child that died of the signal the timeout sent', async (t) => {
+  // Children that exit by themselves about when their timeout fires: some
+  // take the timeout's SIGTERM first, some exit first, and some exit just
+  // before the SIGTERM reaches their zombie, which once counted as a timeout.
+  const outcomes = { killed: 0, exitedFirst: 0 }
+  for (let round = 0; round < 6; round++) {
+    const children = Array.from({ length: 50 }, () => spawn('sleep', ['0.03'], { timeout: 30 }))
+    for (const child of children) {
+      const exit = await child.exited
+      t.is(child.timedOut, exit.signal === 'SIGTERM', `timedOut ${child.timedOut} for an exit by ${exit.signal ?? `code ${exit.exitCode}`}`)
+      if (child.timedOut) outcomes.killed++
+      else outcomes.exitedFirst++
+    }
+  }
+  t.log(outcomes)
+})
+
+test('forceKillAfterDelay is the delay given: SIGKILL comes before a stubborn child exits by itself', async (t) => {
+  // The child takes SIGTERM as its cue to exit with code 7 after 2 s (scaled
+  // on slow guests): a SIGKILL 100 ms after the SIGTERM ends it first; the
+  // default of 5 s would not.
+  const script = `trap 'sleep ${2 * TIME_SCALE}; exit 7' TERM; echo ready; while :; do sleep 1; done`
+  const forced = spawn('sh', ['-c', script], { forceKillAfterDelay: 100 })
+  const never = spawn('sh', ['-c', script], { forceKillAfterDelay: false })
+  for (const child of [forced, never]) {
+    await once(child.stdout!, 'data')
+    child.kill()
+  }
+  t.is((await forced.exited).signal, 'SIGKILL')
+  t.is((await never.exited).exitCode, 7)
 })

@@ -8,7 +8,7 @@ import type { ExitInfo } from './exit-info'
 import { assertCanWait } from './event-loop'
 import { scratch } from './exit-record'
 import { PidFd, kAdopt, kExitKnown, kWatchExit } from './pid-fd'
-import { toSignalNumber, type Signal } from './signals'
+import { signalName, toSignalNumber, type Signal } from './signals'
 import { planSpawn, type SpawnOptions, type SpawnPlan } from './spawn-options'
 import { guardThis, kIsInstance } from './guard-this'
 import { ownOption } from './validate'
@@ -90,6 +90,8 @@ export class Subprocess {
   #handle: NativePidFd | null = null
   #plan: SpawnPlan | undefined
   #timedOut = false
+  /** Whether the timeout fired and sent `killSignal`. */
+  #timeoutSent = false
   #timer: NodeJS.Timeout | undefined
   #forceTimer: NodeJS.Timeout | undefined
   #onAbort: (() => void) | undefined
@@ -151,7 +153,12 @@ export class Subprocess {
     if (plan.timeout > 0) this.#timer = setTimeout(() => this.#onTimeout(), plan.timeout).unref()
   }
 
-  /** Whether `timeout` elapsed and the child was killed for it. */
+  /**
+   * Whether `timeout` elapsed and the child died of the signal it sent
+   * (`killSignal`, or SIGKILL after `forceKillAfterDelay`); false for a
+   * child that exited by itself as the timeout fired. Known once `exited`
+   * has settled; false before.
+   */
   get timedOut(): boolean {
     return this.#timedOut
   }
@@ -239,18 +246,21 @@ export class Subprocess {
     await this.exited.catch(() => undefined)
   }
 
-  #terminate(): void {
+  /** Sends `killSignal` (then SIGKILL after `forceKillAfterDelay`); whether it was sent. */
+  #terminate(): boolean {
     const own = this.#own
-    if (!own || !this.#plan) return
-    if (own.kill(this.#plan.killSignal)) this.#startForceKill()
+    if (!own || !this.#plan) return false
+    if (!own.kill(this.#plan.killSignal)) return false
+    this.#startForceKill()
+    return true
   }
 
   #onTimeout(): void {
     this.#timer = undefined
-    if (this.#own?.isRunning()) {
-      this.#timedOut = true
-      this.#terminate()
-    }
+    // A child that exits by itself just now can still take the signal
+    // (sent to its zombie): whether the timeout killed it is decided by
+    // how it died, in #onExit.
+    if (this.#own?.isRunning()) this.#timeoutSent = this.#terminate()
   }
 
   #startForceKill(): void {
@@ -260,6 +270,9 @@ export class Subprocess {
   }
 
   #onExit(info: ExitInfo): ExitInfo {
+    if (this.#timeoutSent && this.#plan) {
+      this.#timedOut = info.signal === signalName(this.#plan.killSignal) || info.signal === 'SIGKILL'
+    }
     // The user's handle learns it before the reap, which ends the kernel's
     // knowledge of the child's resource usage.
     this.pidfd?.[kExitKnown](info)
