@@ -1,6 +1,9 @@
 // spawn(), Subprocess and PidFd.fromChild(), against real processes.
 import { spawn as cpSpawn } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import test from 'ava'
 import { PidFd, PidSet, spawn, type ExitInfo } from '../index'
@@ -427,4 +430,23 @@ test('forceKillAfterDelay is the delay given: SIGKILL comes before a stubborn ch
   }
   t.is((await forced.exited).signal, 'SIGKILL')
   t.is((await never.exited).exitCode, 7)
+})
+
+test('cwd as a URL follows fileURLToPath: its host and path errors thrown at once, an encoded NUL refused', (t) => {
+  t.throws(() => spawn('true', [], { cwd: new URL('file://remotehost/tmp') }), { instanceOf: TypeError, code: 'ERR_INVALID_FILE_URL_HOST' })
+  t.throws(() => spawn('true', [], { cwd: new URL('file:///tmp/a%2Fb') }), { instanceOf: TypeError, code: 'ERR_INVALID_FILE_URL_PATH' })
+  t.throws(() => spawn('true', [], { cwd: new URL('file:///tmp/%00x') }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_VALUE' })
+})
+
+test('a script without #! runs with /bin/sh, as child_process (execvp) runs it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pidset-script-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const script = join(dir, 'no-shebang')
+  writeFileSync(script, 'echo "ran with $1 $2"; exit 6\n', { mode: 0o755 })
+  const byPath = await spawn(script, ['a', 'b c']).output()
+  t.is(byPath.stdout, 'ran with a b c\n')
+  t.is(byPath.exit.exitCode, 6)
+  const byName = await spawn('no-shebang', ['x'], { env: { PATH: `/nonexistent:${dir}` } }).output()
+  t.is(byName.stdout, 'ran with x \n')
+  t.is(byName.exit.exitCode, 6)
 })

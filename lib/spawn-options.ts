@@ -1,5 +1,6 @@
 // spawn()'s arguments: checked with Node's error codes, then turned into the
 // binding's SpawnRequest.
+import { fileURLToPath } from 'node:url'
 import { StdioCode, type SpawnRequest } from '../binding'
 import { invalidArgType, invalidArgValue, outOfRange } from './errors'
 import { toSignalNumber, type Signal } from './signals'
@@ -119,7 +120,10 @@ export function planSpawn(command: unknown, args: unknown, options: unknown): Sp
   let cwd: string | undefined
   if (o.cwd instanceof URL) {
     if (o.cwd.protocol !== 'file:') throw invalidArgValue('options.cwd', o.cwd, 'must be a file URL')
-    cwd = decodeURIComponent(o.cwd.pathname)
+    // Node's rules and errors, as child_process: a host other than
+    // localhost (ERR_INVALID_FILE_URL_HOST), an encoded '/'
+    // (ERR_INVALID_FILE_URL_PATH); an encoded NUL fails the check below.
+    cwd = validateString(fileURLToPath(o.cwd), 'options.cwd')
   } else if (o.cwd !== undefined) {
     cwd = validateString(o.cwd, 'options.cwd')
   }

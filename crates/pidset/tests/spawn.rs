@@ -281,3 +281,14 @@ fn the_parents_signal_mask_is_as_it_was() {
     .join()
     .expect("the test thread failed");
 }
+
+#[test]
+fn a_file_without_a_shebang_runs_with_the_shell_as_execvp_runs_it() {
+    let dir = TempDir::new("no-shebang");
+    let script = dir.file("script", "exit $(($1 + $#))\n", 0o755);
+    let mut options = SpawnOptions::new(script.to_string_lossy().into_owned());
+    options.args = vec!["5".into(), "x".into()];
+    let child = spawn(&options).expect("spawn");
+    // $1 is 5 and $# is 2: the script's own arguments, after its path.
+    assert_eq!(finish(&child).status, Some(ExitStatus::Exited(7)));
+}

@@ -28,6 +28,9 @@ const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
 const SIGNAL_MAX: c_int = 64;
 /// The child's stack: ample for the few small frames it uses.
 const CHILD_STACK: usize = 128 * 1024;
+/// The shell that runs a file the kernel cannot execute (`ENOEXEC`: a
+/// script without `#!`), as `execvp` and so child_process do.
+const SHELL: &CStr = c"/bin/sh";
 
 /// What the child does before `execve`, all decided in the parent.
 #[derive(Debug)]
@@ -70,11 +73,18 @@ pub(crate) fn clone_exec(program: &Program) -> Result<Started, i32> {
     let candidates: Vec<*const c_char> = program.candidates.iter().map(|c| c.as_ptr()).collect();
     let argv = null_terminated(&program.argv);
     let envp = null_terminated(&program.envp);
+    // `/bin/sh`, the script's path (slot 1, which the child fills in), then
+    // the arguments after argv[0], as execvp runs a script without `#!`.
+    let mut shell_argv: Vec<*const c_char> = [SHELL.as_ptr(), std::ptr::null()]
+        .into_iter()
+        .chain(argv.iter().skip(1).copied())
+        .collect();
     let report = ReportPipe::new()?;
     let stack = ChildStack::new()?;
     let context = ChildContext {
         candidates: &candidates,
         argv: argv.as_ptr(),
+        shell_argv: shell_argv.as_mut_ptr(),
         envp: envp.as_ptr(),
         cwd: program
             .cwd
@@ -114,6 +124,10 @@ fn null_terminated(strings: &[CString]) -> Vec<*const c_char> {
 struct ChildContext<'a> {
     candidates: &'a [*const c_char],
     argv: *const *const c_char,
+    /// The argv of [`SHELL`] for a script: null-terminated, slot 1 left for
+    /// the child to fill in with the script's path (the parent does not
+    /// touch it until the child has exec'd or died).
+    shell_argv: *mut *const c_char,
     envp: *const *const c_char,
     cwd: *const c_char,
     stdio: [RawFd; 3],
@@ -262,6 +276,9 @@ fn exec_first(context: &ChildContext<'_>) -> i32 {
             continue;
         }
         errno = last_errno();
+        if errno == libc::ENOEXEC {
+            return exec_script(context, path);
+        }
         match errno {
             libc::EACCES => denied = true,
             libc::ENOENT | libc::ENOTDIR | libc::ESTALE | libc::ENODEV | libc::ETIMEDOUT => {}
@@ -273,6 +290,25 @@ fn exec_first(context: &ChildContext<'_>) -> i32 {
     } else {
         errno
     }
+}
+
+/// Runs `path`, which the kernel could not execute, with [`SHELL`], as
+/// `execvp` does; returns ENOEXEC if that fails too.
+fn exec_script(context: &ChildContext<'_>, path: *const c_char) -> i32 {
+    // SAFETY: `shell_argv` has at least three slots (shell, script, null),
+    // owned by the parent's frame and used by nobody else until the child
+    // has exec'd or died; the strings it points to outlive the call, as
+    // for `exec_first`.
+    unsafe {
+        *context.shell_argv.add(1) = path;
+        libc::syscall(
+            libc::SYS_execve,
+            SHELL.as_ptr(),
+            context.shell_argv,
+            context.envp,
+        );
+    }
+    libc::ENOEXEC
 }
 
 fn check(result: c_long) -> Result<(), i32> {
