@@ -185,6 +185,11 @@ function allCases(pidfd: PidFd, closed: PidFd, set: PidSet, closedSet: PidSet, c
   for (const [what, value] of [['null', null], ['a number', 1], ['a string', 'x'], ['an object', {}], ['a PidFd', pidfd]] as const) {
     cases.push({ name: `PidFd.fromChild(${what})`, call: () => PidFd.fromChild(value as never), ...TYPE })
   }
+  // Its pid checked as PidFd.open() checks one: 2**32 + a real PID once wrapped to that PID.
+  for (const [what, value] of [['2**32 + a real PID', 2 ** 32 + child.pid!], ['1.5', 1.5], ['NaN', NaN], ['0', 0]] as const) {
+    cases.push({ name: `PidFd.fromChild({ pid: ${what} })`, call: () => PidFd.fromChild({ pid: value, exitCode: null, signalCode: null }), ...RANGE })
+  }
+  cases.push({ name: "PidFd.fromChild({ pid: '1' })", call: () => PidFd.fromChild({ pid: '1' as never, exitCode: null, signalCode: null }), ...TYPE })
   // output().
   for (const [what, value] of [['a string', 'x'], ['a number', 1], ['null', null]] as const) {
     cases.push({ name: `output(${what})`, call: () => child.output(value as unknown as object), ...TYPE })
@@ -226,6 +231,8 @@ function allCases(pidfd: PidFd, closed: PidFd, set: PidSet, closedSet: PidSet, c
   cases.push({ name: 'closedSet.waitAll()', call: () => closedSet.waitAll(), ...CLOSED })
   // Constructors and methods on the wrong `this`.
   cases.push({ name: 'new PidFd()', call: () => new (PidFd as unknown as new () => unknown)(), error: TypeError, code: 'ERR_ILLEGAL_CONSTRUCTOR' })
+  cases.push({ name: 'new Subprocess()', call: () => new (Subprocess as unknown as new () => unknown)(), error: TypeError, code: 'ERR_ILLEGAL_CONSTRUCTOR' })
+  cases.push({ name: 'pidfd.equals(a look-alike)', call: () => pidfd.equals(Object.create(PidFd.prototype) as PidFd), ...TYPE })
   const strangers: Array<[string, unknown]> = [['an object', {}], ['Object.create(PidFd.prototype)', Object.create(PidFd.prototype)], ['a PidSet', set]]
   for (const method of ['wait', 'tryWait', 'isRunning', 'kill', 'close', 'ref', 'unref', 'info', 'getFd', 'namespace', 'equals'] as const) {
     for (const [what, self] of strangers) {

@@ -269,6 +269,24 @@ withFeature(support.peerPidfd, 'SO_PEERPIDFD (Linux 6.5)')('peerPidFd() names th
   t.throws(() => peerPidFd({} as Socket), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
 })
 
+withFeature(support.peerPidfd, 'SO_PEERPIDFD (Linux 6.5)')('peerPidFd() of a socket whose peer has exited and been reaped is ESRCH from getsockopt SO_PEERPIDFD', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pidset-peer-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const path = join(dir, 'server.sock')
+  let server: Server | undefined
+  // Half-open allowed: the socket stays ours after the client has gone.
+  const accepted = new Promise<Socket>((resolve) => (server = createServer({ allowHalfOpen: true }, resolve).listen(path)))
+  t.teardown(() => server?.close())
+  await once(server as unknown as Server, 'listening')
+  const client = spawn(process.execPath, ['-e', `require('node:net').connect(${JSON.stringify(path)}, () => process.exit(0))`])
+  const socket = await accepted
+  t.teardown(() => socket.destroy())
+  // Resolves once pidset has reaped it.
+  t.is((await client.exited).exitCode, 0)
+  const err = t.throws(() => peerPidFd(socket), { code: 'ESRCH', message: /exited and been reaped/ })
+  t.is((err as Error & { syscall?: string }).syscall, 'getsockopt SO_PEERPIDFD')
+})
+
 withoutFeature(support.peerPidfd, 'SO_PEERPIDFD (Linux 6.5)')('before Linux 6.5, peerPidFd() is ENOPROTOOPT naming the version', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'pidset-peer-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))

@@ -22,7 +22,7 @@ export const ERROR_CODES = {
   UNKNOWN_SIGNAL: 'ERR_UNKNOWN_SIGNAL',
   /** A method called on something that is not an instance of its class. */
   INVALID_THIS: 'ERR_INVALID_THIS',
-  /** `new PidFd()`: handles come from `PidFd.open()`. */
+  /** `new PidFd()` or `new Subprocess()`: they come from `PidFd.open()` and `spawn()`. */
   ILLEGAL_CONSTRUCTOR: 'ERR_ILLEGAL_CONSTRUCTOR',
   /** An aborted wait (AbortError, as Node's own). */
   ABORT: 'ABORT_ERR',
@@ -180,9 +180,9 @@ export function isEmptySetError(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === ERROR_CODES.PIDSET_EMPTY
 }
 
-/** `new PidFd()` from outside: TypeError, as Node's own classes throw it. */
-export function illegalConstructor(): CodedError<TypeError> {
-  return coded(new TypeError('Illegal constructor: use PidFd.open(pid)'), ERROR_CODES.ILLEGAL_CONSTRUCTOR)
+/** `new PidFd()` or `new Subprocess()` from outside: TypeError, as Node's own classes throw it. */
+export function illegalConstructor(use = 'PidFd.open(pid)'): CodedError<TypeError> {
+  return coded(new TypeError(`Illegal constructor: use ${use}`), ERROR_CODES.ILLEGAL_CONSTRUCTOR)
 }
 
 /** A platform without a binary, or a binary package that did not install. */

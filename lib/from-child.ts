@@ -4,6 +4,7 @@ import { NativePidFd } from './binding'
 import { invalidArgType, native, systemError } from './errors'
 import type { StatusFallback } from './pid-fd'
 import type { SignalName } from './signals'
+import { validatePid } from './validate'
 
 /** What fromChild() reads of a ChildProcess (execa's and others' included). */
 export interface ChildLike {
@@ -23,9 +24,10 @@ export function openChild(child: ChildLike): { pid: number; handle: NativePidFd;
     throw invalidArgType('child', 'an instance of ChildProcess', child)
   }
   const { pid } = child
-  if (typeof pid !== 'number') {
+  if (pid === undefined) {
     throw systemError(constants.errno.ESRCH, 'pidfd_open', undefined, 'the child never started (its pid is undefined)')
   }
+  validatePid(pid, 'child.pid')
   if (child.exitCode !== null || child.signalCode !== null) {
     throw systemError(constants.errno.ESRCH, 'pidfd_open', pid, 'the child has already exited and been reaped')
   }

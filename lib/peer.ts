@@ -14,20 +14,27 @@ import { PidFd, kAdopt } from './pid-fd'
  * @throws {TypeError} `ERR_INVALID_ARG_TYPE` unless given a `net.Socket`.
  * @throws {Error} code `'ENOTCONN'` for a socket not (or no longer)
  *   connected, `'ENODATA'` for one with no peer process (not Unix-domain),
- *   `'ENOPROTOOPT'` before Linux 6.5.
+ *   `'ESRCH'` when the peer has exited and been reaped, `'ENOPROTOOPT'`
+ *   before Linux 6.5.
  */
+/** The call errors of peerPidFd() name (lib/errors.ts knows its kernel version). */
+const PEER_CALL = 'getsockopt SO_PEERPIDFD'
+
 export function peerPidFd(socket: Socket): PidFd {
   if (!(socket instanceof Socket)) throw invalidArgType('socket', 'an instance of net.Socket', socket)
   // The descriptor of a connected socket; libuv's handle holds it.
   const fd = (socket as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd
   if (typeof fd !== 'number' || fd < 0) {
-    throw systemError(constants.errno.ENOTCONN, 'getsockopt SO_PEERPIDFD', undefined, 'the socket is not connected')
+    throw systemError(constants.errno.ENOTCONN, PEER_CALL, undefined, 'the socket is not connected')
   }
   try {
     return PidFd[kAdopt](NativePidFd.fromPeer(fd))
   } catch (err) {
     const e = fromNative(err) as PidsetSystemError
     if (e?.code === 'ENODATA') throw systemError(constants.errno.ENODATA, e.syscall, undefined, 'the socket has no peer process: it is not a Unix-domain socket')
+    // The kernel refuses a reaped peer, or hands over a pidfd whose process
+    // is already gone (found when the binding reads its PID): one answer.
+    if (e?.code === 'ESRCH') throw systemError(constants.errno.ESRCH, PEER_CALL, undefined, 'the peer process has exited and been reaped')
     throw e
   }
 }

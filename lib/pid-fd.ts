@@ -259,7 +259,8 @@ export class PidFd {
    * @throws {Error} code `'EBADF'` if either is closed.
    */
   equals(other: PidFd): boolean {
-    if (!(other instanceof PidFd)) throw invalidArgType('other', 'an instance of PidFd', other)
+    // By brand, not prototype: a look-alike (Object.create(PidFd.prototype)) has no handle.
+    if (!PidFd[kIsInstance](other)) throw invalidArgType('other', 'an instance of PidFd', other)
     if (other === this) {
       this.#handle()
       return true

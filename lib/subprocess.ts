@@ -3,7 +3,7 @@ import { Socket, type SocketConstructorOpts } from 'node:net'
 import { closeSync } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
 import { spawnChild, type NativePidFd } from './binding'
-import { AbortError, invalidArgType, maxBufferError, outOfRange, spawnError, unknownEncoding } from './errors'
+import { AbortError, illegalConstructor, invalidArgType, maxBufferError, outOfRange, spawnError, unknownEncoding } from './errors'
 import type { ExitInfo } from './exit-info'
 import { assertCanWait } from './event-loop'
 import { scratch } from './exit-record'
@@ -100,7 +100,7 @@ export class Subprocess {
 
   /** @internal */
   constructor(token: unknown, plan?: SpawnPlan) {
-    if (token !== kCreate || !plan) throw new TypeError('Illegal constructor: use spawn()')
+    if (token !== kCreate || !plan) throw illegalConstructor('spawn()')
     this.#plan = plan
     const { request, signal } = plan
     const refused = signal?.aborted ? new AbortError(signal.reason) : waitRefusal()
