@@ -200,6 +200,15 @@ withFeature(support.signalScope, 'PIDFD_SIGNAL_* (Linux 6.9)')("kill() with scop
   t.true(pidfd.kill('SIGKILL', { scope: 'thread' }))
   t.is((await alone.exited).signal, 'SIGKILL')
   t.false(pidfd.kill('SIGKILL', { scope: 'process-group' }), 'false once exited, as for any scope')
+  // A running process that leads no group (not detached: it is in our
+  // group): an error that says so, not `false`, and nothing sent to anyone.
+  const member2 = spawn('sleep', ['1000'])
+  t.teardown(() => member2.kill('SIGKILL'))
+  const error = t.throws(() => member2.pidfd?.kill('SIGTERM', { scope: 'process-group' }), { code: 'ESRCH', message: /leads no process group/ })
+  t.is((error as Error & { pid?: number }).pid, member2.pid)
+  t.true(member2.pidfd?.isRunning())
+  t.true(member2.kill('SIGKILL'))
+  t.is((await member2.exited).signal, 'SIGKILL')
   t.throws(() => pidfd.kill('SIGTERM', { scope: 'session' as never }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_VALUE' })
   t.throws(() => pidfd.kill('SIGTERM', 'process' as never), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
 })

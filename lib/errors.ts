@@ -89,6 +89,9 @@ function forbidden(errno: number, syscall: string): string | undefined {
   return 'pidfds are forbidden here by the kernel or a sandbox (a seccomp filter or security module, as in some container profiles)'
 }
 
+/** The call of `kill(signal, { scope: 'process-group' })`. */
+const GROUP_SIGNAL_CALL = 'pidfd_send_signal PIDFD_SIGNAL_PROCESS_GROUP'
+
 /**
  * The Linux version that brought each call pidset makes only where the
  * kernel has it, by the name the binding gives the call; any other call
@@ -99,7 +102,7 @@ const KERNEL_NEEDED: Readonly<Record<string, string>> = {
   'getsockopt SO_PEERPIDFD': '6.5',
   'fstat pidfs': '6.9',
   'pidfd_send_signal PIDFD_SIGNAL_THREAD': '6.9',
-  'pidfd_send_signal PIDFD_SIGNAL_PROCESS_GROUP': '6.9',
+  [GROUP_SIGNAL_CALL]: '6.9',
   'ioctl PIDFD_GET_INFO': '6.13',
 }
 
@@ -114,6 +117,16 @@ function unsupported(errno: number, syscall: string): string | undefined {
   if (version !== undefined) return `${syscall} is not supported by this kernel: it needs Linux ${version} or newer`
   if (errno === ENOSYS) return `${syscall} is not supported by this kernel; pidset needs Linux 5.3 or newer`
   return undefined
+}
+
+/**
+ * The detail of a group signal the kernel found no group for while the
+ * process runs: the flag reaches only the group the process leads (the
+ * binding answers `false`, not this, once the process has exited).
+ */
+function leadsNoGroup(errno: number, syscall: string): string | undefined {
+  if (errno !== constants.errno.ESRCH || syscall !== GROUP_SIGNAL_CALL) return undefined
+  return 'the process leads no process group, and the process-group scope reaches only the group it leads (start it with detached: true); nothing was sent'
 }
 
 /** A failure as the binding hands it over (crates/pidset-node/src/error.rs). */
@@ -135,7 +148,7 @@ export function fromNative(err: unknown, pid?: number): unknown {
   const e = err as NativeFailure | null
   if (e && typeof e.errno === 'number' && typeof e.syscall === 'string') {
     const errno = e.errno
-    const detail = unsupported(errno, e.syscall) ?? forbidden(errno, e.syscall)
+    const detail = unsupported(errno, e.syscall) ?? forbidden(errno, e.syscall) ?? leadsNoGroup(errno, e.syscall)
     return systemError(errno, e.syscall, typeof e.pid === 'number' ? e.pid : pid, detail)
   }
   if (e && typeof e.napiCall === 'string') {

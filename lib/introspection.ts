@@ -43,9 +43,10 @@ export type SignalScope = 'process' | 'thread' | 'process-group'
 export interface KillOptions {
   /**
    * `'process'` (default): the process, as `kill(2)`. `'thread'`: only its
-   * main thread, as `tgkill(2)`. `'process-group'`: every process in its
-   * process group, as `killpg(2)`. The last two need Linux 6.9
-   * (`PIDFD_SIGNAL_*`); older kernels throw `'ENOSYS'`.
+   * main thread, as `tgkill(2)`. `'process-group'`: every process in the
+   * group it leads, as `killpg(2)` on its PID; a running process that
+   * leads no group throws `'ESRCH'` and nothing is sent. The last two need
+   * Linux 6.9 (`PIDFD_SIGNAL_*`); older kernels throw `'ENOSYS'`.
    */
   scope?: SignalScope
 }

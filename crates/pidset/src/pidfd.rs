@@ -120,6 +120,12 @@ impl PidFd {
     /// group, as `scope` says; as [`PidFd::send_signal`] otherwise. A scope
     /// other than `Process` needs Linux 6.9: older kernels fail with ENOSYS
     /// (the call is named after the flag, so the error says which).
+    ///
+    /// `ProcessGroup` reaches the group whose ID is the process's PID: the
+    /// group it leads. For a running process that leads none it fails with
+    /// ESRCH rather than return `false` (nothing was sent, but the process
+    /// is there): signalling the group it is in instead could reach the
+    /// caller's own group (a child that was not `detached` is in ours).
     pub fn send_signal_to(&self, signal: i32, scope: SignalScope) -> Result<bool> {
         if self.has_exited()? {
             return Ok(false);
@@ -127,6 +133,9 @@ impl PidFd {
         let (flags, call) = scope.flags();
         match pidfd_send_signal(self.fd.as_fd(), signal, flags) {
             Ok(()) => Ok(true),
+            Err(libc::ESRCH) if scope == SignalScope::ProcessGroup && !self.has_exited()? => {
+                Err(Error::new(libc::ESRCH, call, Some(self.pid)))
+            }
             Err(libc::ESRCH) => Ok(false),
             // Before 6.9 every flag is unknown: EINVAL. The signal number
             // was checked by the caller, so that is what EINVAL means here.

@@ -11,7 +11,7 @@ use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::time::Duration;
 
-use common::{pid_of, read_line};
+use common::{pid_of, read_line, KillOnDrop};
 use pidset::{kernel_support, Namespace, PidFd, SignalScope};
 
 /// A `sleep` started directly: killing it leaves nothing behind (dash does
@@ -160,6 +160,15 @@ fn a_signal_scope_reaches_the_process_group() {
     let mut out = BufReader::new(child.stdout.take().expect("stdout"));
     let member: i32 = read_line(&mut out).trim().parse().expect("pid");
     let member = PidFd::open(member).expect("open member");
+    let _cleanup = KillOnDrop(vec![&pidfd, &member]);
+    // The member leads no group: refused (ENOSYS before 6.9), never
+    // reported as gone, and nothing sent.
+    let refused = member
+        .send_signal_to(libc::SIGKILL, SignalScope::ProcessGroup)
+        .map(|_| ())
+        .expect_err("a member that leads no group");
+    assert!([libc::ESRCH, libc::ENOSYS].contains(&refused.errno()));
+    assert!(!member.has_exited().expect("poll"));
     match pidfd.send_signal_to(libc::SIGKILL, SignalScope::ProcessGroup) {
         Ok(sent) => {
             assert!(sent);

@@ -34,3 +34,17 @@ pub fn has_exit_info() -> bool {
 
 /// A PID that no process can have: above the kernel's pid_max limit (2^22).
 pub const NO_SUCH_PID: i32 = 1 << 30;
+
+/// SIGKILLs every process it holds a handle to when dropped, so that a
+/// failed assertion cannot leave them running (they hold the test's output
+/// pipe, and `cargo test` would wait for them). Through the handles: never
+/// a PID that was reused after the test ended.
+pub struct KillOnDrop<'a>(pub Vec<&'a pidset::PidFd>);
+
+impl Drop for KillOnDrop<'_> {
+    fn drop(&mut self) {
+        for pidfd in &self.0 {
+            let _ = pidfd.send_signal(libc::SIGKILL);
+        }
+    }
+}
