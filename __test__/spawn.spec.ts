@@ -41,15 +41,43 @@ test('the child is reaped once its exit is known, and kill() is then false', asy
   child.pidfd?.close()
 })
 
-test('resource usage is that of the child', async (t) => {
-  // Busy for about 300 ms of CPU, measured by the child itself.
-  const script = 'const end = process.cpuUsage().user + 300_000; while (process.cpuUsage().user < end);'
+test('resource usage is that of the child, each field in its place', async (t) => {
+  // About 300 ms of user CPU, measured by the child itself, and 100 MiB
+  // touched above this process's own peak, so that its peak is its own.
+  const ownPeak = process.resourceUsage().maxRSS
+  const bytes = ownPeak * 1024 + 100 * 2 ** 20
+  const script = `const b = Buffer.allocUnsafe(${bytes}).fill(1);
+    const end = process.cpuUsage().user + 300_000; while (process.cpuUsage().user < end);`
   const { exit } = await spawn(process.execPath, ['-e', script]).output()
   const rusage = exit.rusage
   if (!rusage) return t.fail('no rusage')
-  const cpu = rusage.userCPUTime + rusage.systemCPUTime
-  t.true(cpu >= 300_000 && cpu < 5_000_000, `cpu ${cpu} µs`)
-  t.true(rusage.maxRSS > 10_000, `maxRSS ${rusage.maxRSS} KiB (node itself)`)
+  t.true(rusage.userCPUTime >= 300_000 && rusage.userCPUTime < 5_000_000, `user ${rusage.userCPUTime} µs`)
+  // Faulting in the memory costs the kernel's time.
+  t.true(rusage.systemCPUTime > 0, `system ${rusage.systemCPUTime} µs`)
+  const peak = rusage.maxRSS ?? 0
+  t.true(peak >= bytes / 1024 && peak < bytes / 1024 + 500_000, `maxRSS ${rusage.maxRSS} KiB for ${bytes / 1024} KiB touched`)
+  t.true(rusage.minorPageFault > 0, `minorPageFault ${rusage.minorPageFault}`)
+  t.true(rusage.voluntaryContextSwitches + rusage.involuntaryContextSwitches > 0, 'context switches')
+  // What Linux never counts is 0: a field shifted by one slot would not be.
+  for (const field of ['sharedMemorySize', 'unsharedDataSize', 'unsharedStackSize', 'swappedOut', 'ipcSent', 'ipcReceived', 'signalsCount'] as const) {
+    t.is(rusage[field], 0, field)
+  }
+})
+
+test("a child's maxRSS is never this process's peak, which a child started in its memory inherits", async (t) => {
+  const run = await runNode([
+    '-e',
+    `const { spawn } = require('./index.js');
+    const ballast = Buffer.allocUnsafe(300 * 2 ** 20).fill(1);
+    (async () => {
+      const { rusage } = await spawn('true').exited;
+      console.log(JSON.stringify({ child: rusage.maxRSS, parent: process.resourceUsage().maxRSS, kept: ballast.length }));
+    })()`,
+  ])
+  t.is(run.code, 0, run.stderr)
+  const { child, parent } = JSON.parse(run.stdout) as { child: number | null; parent: number }
+  t.true(parent > 300_000, `the parent's peak: ${parent} KiB`)
+  t.is(child, null, `true's peak, at or below the memory it started in, is not known (reported ${child} KiB)`)
 })
 
 test('stdin and stdout piped: a round trip through cat, and 10 MiB without loss', async (t) => {

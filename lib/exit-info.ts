@@ -10,8 +10,13 @@ export interface ResourceUsage {
   userCPUTime: number
   /** System CPU time, in microseconds. */
   systemCPUTime: number
-  /** Peak resident set size, in KiB. */
-  maxRSS: number
+  /**
+   * Peak resident set size, in KiB. `null` for a child of `spawn()` whose
+   * peak was not above this process's when it started: such a child starts
+   * in this process's memory (as with `posix_spawn`), and the kernel hands
+   * this process's peak on to it, so the figure could be ours, not its own.
+   */
+  maxRSS: number | null
   /** Integral shared memory size (always 0 on Linux). */
   sharedMemorySize: number
   /** Integral unshared data size (always 0 on Linux). */

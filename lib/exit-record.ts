@@ -51,7 +51,8 @@ function decodeRusage(r: Float64Array, at: number): Readonly<ResourceUsage> {
   return Object.freeze({
     userCPUTime: r[at],
     systemCPUTime: r[at + 1],
-    maxRSS: r[at + 2],
+    // -1: not known (a spawn() child that stayed within the memory it started in).
+    maxRSS: r[at + 2] >= 0 ? r[at + 2] : null,
     sharedMemorySize: r[at + 3],
     unsharedDataSize: r[at + 4],
     unsharedStackSize: r[at + 5],

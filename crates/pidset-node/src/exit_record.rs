@@ -67,26 +67,33 @@ pub fn write_failure(out: &mut [f64], fd: i32, index: usize) {
 
 fn write_rusage(out: &mut [f64], ru: &ResourceUsage) {
     // u64 counts become doubles, as Node's own resourceUsage() does; they
-    // are exact up to 2^53.
+    // are exact up to 2^53. An unknown peak (see pidset's inherited_rss) is
+    // -1, which lib/exit-record.ts reads as null.
     let fields = [
-        ru.user_cpu_time,
-        ru.system_cpu_time,
-        ru.max_rss,
-        ru.shared_memory_size,
-        ru.unshared_data_size,
-        ru.unshared_stack_size,
-        ru.minor_page_fault,
-        ru.major_page_fault,
-        ru.swapped_out,
-        ru.fs_read,
-        ru.fs_write,
-        ru.ipc_sent,
-        ru.ipc_received,
-        ru.signals_count,
-        ru.voluntary_context_switches,
-        ru.involuntary_context_switches,
-    ];
+        ru.user_cpu_time as f64,
+        ru.system_cpu_time as f64,
+        ru.max_rss.map_or(-1.0, |kib| kib as f64),
+    ]
+    .into_iter()
+    .chain(
+        [
+            ru.shared_memory_size,
+            ru.unshared_data_size,
+            ru.unshared_stack_size,
+            ru.minor_page_fault,
+            ru.major_page_fault,
+            ru.swapped_out,
+            ru.fs_read,
+            ru.fs_write,
+            ru.ipc_sent,
+            ru.ipc_received,
+            ru.signals_count,
+            ru.voluntary_context_switches,
+            ru.involuntary_context_switches,
+        ]
+        .map(|count| count as f64),
+    );
     for (slot, value) in out.iter_mut().zip(fields) {
-        *slot = value as f64;
+        *slot = value;
     }
 }

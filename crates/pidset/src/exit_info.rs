@@ -69,8 +69,10 @@ pub struct ResourceUsage {
     pub user_cpu_time: u64,
     /// System CPU time, in microseconds.
     pub system_cpu_time: u64,
-    /// Peak resident set size, in KiB.
-    pub max_rss: u64,
+    /// Peak resident set size, in KiB; `None` for a child of [`crate::spawn`]
+    /// whose peak was not above the memory it started in (ours: see
+    /// `inherited_rss.rs`), where the kernel's figure may be ours, not its.
+    pub max_rss: Option<u64>,
     /// Integral shared memory size (always 0 on Linux).
     pub shared_memory_size: u64,
     /// Integral unshared data size (always 0 on Linux).
@@ -108,7 +110,7 @@ impl From<&libc::rusage> for ResourceUsage {
         Self {
             user_cpu_time: micros(ru.ru_utime),
             system_cpu_time: micros(ru.ru_stime),
-            max_rss: n(ru.ru_maxrss),
+            max_rss: Some(n(ru.ru_maxrss)),
             shared_memory_size: n(ru.ru_ixrss),
             unshared_data_size: n(ru.ru_idrss),
             unshared_stack_size: n(ru.ru_isrss),

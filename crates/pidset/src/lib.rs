@@ -24,6 +24,7 @@ mod exit_watcher;
 pub mod fault;
 mod foreign;
 mod identity;
+mod inherited_rss;
 mod kernel;
 mod pidfd;
 mod process_info;

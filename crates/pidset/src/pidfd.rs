@@ -7,6 +7,7 @@ use rustix::process::{pidfd_open, Pid, PidfdFlags};
 
 use crate::error::{Error, Result};
 use crate::exit_info::ExitInfo;
+use crate::inherited_rss;
 use crate::support::PIDFD_NONBLOCK;
 use crate::sys::injected;
 use crate::sys::pidfd_info::{reaped_exit_status, ReapedStatus};
@@ -215,12 +216,16 @@ impl PidFd {
     /// from it. Fails with ECHILD if it is not our child or already reaped.
     pub fn reap(&self) -> Result<Option<ExitInfo>> {
         match reap_exit(self.fd.as_fd()) {
-            Ok(Peek::Exited(status, rusage)) => Ok(Some(ExitInfo {
-                pid: self.pid,
-                status,
-                rusage: Some(rusage),
-                status_at_reap: false,
-            })),
+            Ok(Peek::Exited(status, rusage)) => {
+                let rusage = inherited_rss::judge(self.pid, rusage);
+                inherited_rss::forget(self.pid);
+                Ok(Some(ExitInfo {
+                    pid: self.pid,
+                    status,
+                    rusage: Some(rusage),
+                    status_at_reap: false,
+                }))
+            }
             Ok(Peek::NotYet) => Ok(None),
             Err(errno) => Err(Error::new(errno, "waitid", Some(self.pid))),
         }
@@ -232,7 +237,7 @@ impl PidFd {
             Ok(Peek::Exited(status, rusage)) => Ok(ChildExit::Exited(ExitInfo {
                 pid: self.pid,
                 status,
-                rusage: Some(rusage),
+                rusage: Some(inherited_rss::judge(self.pid, rusage)),
                 status_at_reap: false,
             })),
             // Running, or exited but held by a ptrace tracer (its pidfd is

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use rustix::net::{socketpair, AddressFamily, SocketFlags, SocketType};
 
 use crate::error::{Error, Result};
+use crate::inherited_rss;
 use crate::pidfd::PidFd;
 use crate::sys::clone_exec::{clone_exec, reap_child, Program};
 
@@ -163,6 +164,8 @@ pub fn spawn(options: &SpawnOptions) -> Result<Child> {
         // this PID is the child's.
         None => PidFd::open(started.pid).inspect_err(|_| abandon(started.pid))?,
     };
+    // After the exec, as late as can be: our peak only grows.
+    inherited_rss::record(started.pid);
     Ok(Child {
         pidfd,
         stdin: parent_in,

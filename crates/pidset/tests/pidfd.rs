@@ -39,7 +39,8 @@ fn reports_resource_usage_of_our_children() {
     let info = exit_of("i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done");
     let usage = info.rusage.expect("rusage of our own child");
     assert!(usage.user_cpu_time + usage.system_cpu_time > 0, "{usage:?}");
-    assert!(usage.max_rss > 0, "{usage:?}");
+    // A child std started, not ours: its peak is told as the kernel gives it.
+    assert!(usage.max_rss.is_some_and(|kib| kib > 0), "{usage:?}");
 }
 
 #[test]
