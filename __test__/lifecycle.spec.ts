@@ -29,6 +29,19 @@ test('a pending wait keeps Node alive until the process exits', async (t) => {
   assertLinesWithChildStatuses(t, [run.stdout.trim()], ['exit <3>'])
 })
 
+test('a wait alone keeps Node alive: PidFd, PidSet and spawn(), with no stream or timer to hold the loop', async (t) => {
+  // Every child ignores its stdio and lives a while on its own: once the
+  // script has run, nothing but the waits is left on the event loop.
+  const run = await runNode(['-e', `${load}
+    const { spawn: pidsetSpawn } = require('./index.js');
+    const other = () => { const c = spawn('sleep', ['0.3'], { stdio: 'ignore' }); c.unref(); return c.pid };
+    PidFd.open(other()).wait().then((info) => console.log('PidFd', info.pid > 0));
+    new PidSet([other()]).waitAny().then((info) => console.log('PidSet', info.pid > 0));
+    pidsetSpawn('sleep', ['0.3'], { stdio: 'ignore' }).exited.then((info) => console.log('spawn', info.exitCode));`])
+  t.is(run.code, 0, run.stderr)
+  t.deepEqual(run.stdout.trim().split('\n').sort(), ['PidFd true', 'PidSet true', 'spawn 0'])
+})
+
 test('unref() lets Node exit while a wait is pending, for PidFd and PidSet', async (t) => {
   const run = await runNode(['-e', `${load}
     const child = spawn('sleep', ['1000'], { stdio: 'ignore' }); child.unref();

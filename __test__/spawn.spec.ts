@@ -1,6 +1,6 @@
 // spawn(), Subprocess and PidFd.fromChild(), against real processes.
 import { spawn as cpSpawn } from 'node:child_process'
-import { once } from 'node:events'
+import { getEventListeners, once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -477,4 +477,13 @@ test('a script without #! runs with /bin/sh, as child_process (execvp) runs it',
   const byName = await spawn('no-shebang', ['x'], { env: { PATH: `/nonexistent:${dir}` } }).output()
   t.is(byName.stdout, 'ran with x \n')
   t.is(byName.exit.exitCode, 6)
+})
+
+test("spawn() removes its AbortSignal listener once the child has exited, or could not start", async (t) => {
+  const controller = new AbortController()
+  const { signal } = controller
+  const children = [spawn('true', [], { signal }), spawn('sh', ['-c', 'exit 2'], { signal }), spawn('/nonexistent/command', [], { signal })]
+  t.is(getEventListeners(signal, 'abort').length, 2, 'one listener per started child while it runs')
+  await Promise.allSettled(children.map((c) => c.exited))
+  t.is(getEventListeners(signal, 'abort').length, 0)
 })
