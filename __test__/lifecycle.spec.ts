@@ -86,6 +86,34 @@ test('garbage-collected handles release their descriptors', async (t) => {
   t.true(after <= before + 10, `after ${after}, before ${before}`)
 })
 
+test('children spawn() started in a worker that is terminated are still reaped when they exit', async (t) => {
+  const run = await runNode(['-e', `${load}
+    const { Worker } = require('node:worker_threads');
+    const { once } = require('node:events');
+    const { readFileSync } = require('node:fs');
+    const state = (pid) => { try { const s = readFileSync('/proc/' + pid + '/stat', 'utf8'); return s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3) } catch { return 'gone' } };
+    (async () => {
+      const worker = new Worker(\`
+        const { spawn } = require('./index.js');
+        const children = Array.from({ length: 5 }, () => spawn('sleep', ['1000'], { stdio: 'ignore' }));
+        require('node:worker_threads').parentPort.postMessage(children.map((c) => c.pid));
+      \`, { eval: true });
+      const [pids] = await once(worker, 'message');
+      const handles = pids.map((pid) => PidFd.open(pid));
+      await worker.terminate();
+      for (const handle of handles) handle.kill('SIGKILL');
+      await Promise.all(handles.map((handle) => handle.wait()));
+      // Exited: now reaped by pidset's orphan reaper, a thread of its own,
+      // which tells JavaScript nothing: look at /proc until it has (or 5 s).
+      const deadline = Date.now() + 5000;
+      while (pids.some((pid) => state(pid) === 'Z') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      console.log(pids.map(state).join(' '));
+      for (const handle of handles) handle.close();
+    })()`])
+  t.is(run.code, 0, run.stderr)
+  t.is(run.stdout.trim(), 'gone gone gone gone gone', 'no child left a zombie')
+})
+
 test('works in worker threads, each with its own handles, and workers end cleanly', async (t) => {
   const run = await runNode(['-e', `${load}
     const { Worker } = require('node:worker_threads');

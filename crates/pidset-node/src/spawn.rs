@@ -2,7 +2,6 @@
 //! validated into `pidset::spawn`.
 
 use std::os::fd::IntoRawFd;
-use std::rc::Rc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -88,7 +87,7 @@ pub fn spawn_child(
     {
         *slot = end.map_or(-1, IntoRawFd::into_raw_fd);
     }
-    Ok(NativePidFd::from_core(Rc::new(child.pidfd)))
+    Ok(NativePidFd::from_spawn(child.pidfd))
 }
 
 /// `NAME=value` as the pair std wants; `lib/spawn.ts` builds the entries,

@@ -107,6 +107,13 @@ impl Epoll {
     }
 }
 
+// SAFETY: rustix's event type may carry a pointer (its data is a union of
+// u64 and pointer), which makes it !Send. Every event here carries a u64
+// token (raw_fd_token) written by the kernel from what `arm` registered, no
+// pointer is ever stored or read, and the buffer is scratch space refilled
+// by each `ready`: moving an Epoll to another thread moves plain data.
+unsafe impl Send for Epoll {}
+
 impl std::fmt::Debug for Epoll {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Epoll").field("fd", &self.fd).finish()

@@ -292,3 +292,19 @@ fn a_file_without_a_shebang_runs_with_the_shell_as_execvp_runs_it() {
     // $1 is 5 and $# is 2: the script's own arguments, after its path.
     assert_eq!(finish(&child).status, Some(ExitStatus::Exited(7)));
 }
+
+#[test]
+fn an_orphaned_child_is_reaped_when_it_exits() {
+    let child = spawn(&sh_options("exec sleep 1000")).expect("spawn");
+    let pid = child.pidfd.pid();
+    let watcher = child.pidfd.try_clone().expect("dup");
+    // Its owner lets go before it exits (as a terminated worker does).
+    pidset::reap_when_exited(child.pidfd).expect("hand over");
+    assert!(watcher.send_signal(libc::SIGKILL).expect("kill"));
+    // The reaper thread tells nobody: look until it has reaped (or 10 s).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while watcher.is_unreaped_child().expect("waitid") {
+        assert!(std::time::Instant::now() < deadline, "{pid} never reaped");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
