@@ -112,15 +112,19 @@ test('8 worker threads at once, each watching its own 20 children (half spawn(),
 test('workers terminated with waits pending leave no descriptor behind and do not crash the process', async (t) => {
   const run = await runNode(['-e', `
     const { Worker } = require('node:worker_threads');
-    const { readdirSync } = require('node:fs');
+    const { readdirSync, readFileSync, readlinkSync } = require('node:fs');
     const { spawn } = require('node:child_process');
-    const count = () => readdirSync('/proc/self/fd').length;
+    const links = () => readdirSync('/proc/self/fd').map((fd) => { try { return readlinkSync('/proc/self/fd/' + fd) } catch { return 'gone' } });
+    const count = () => links().length;
+    const epolls = () => links().filter((l) => l === 'anon_inode:[eventpoll]').length;
+    const gone = (pid) => { try { readFileSync('/proc/' + pid + '/stat'); return false } catch { return true } };
     const sleeper = spawn('sleep', ['1000'], { stdio: 'ignore' });
     // libuv's spare descriptor (see openedOnceForGood) comes with the first
     // stream: stdout's, set up here rather than by the console.log below.
     process.stdout;
     sleeper.on('spawn', async () => {
       const before = count();
+      const epollsBefore = epolls();
       const body = \`
         const { PidFd, PidSet, spawn } = require('./index.js');
         const { parentPort, workerData } = require('node:worker_threads');
@@ -136,13 +140,19 @@ test('workers terminated with waits pending leave no descriptor behind and do no
       await Promise.all(workers.map((w) => new Promise((resolve) => w.once('message', (pid) => { ownPids.push(pid); resolve() }))));
       const during = count();
       await Promise.all(workers.map((w) => w.terminate()));
-      // The workers' spawn() children are theirs to kill; they are gone with them.
+      // The workers' spawn() children outlive them: killed here, they are
+      // reaped by pidset's orphan reaper, a thread that tells JavaScript
+      // nothing, so /proc is watched until they are gone (or 5 s).
       for (const pid of ownPids) process.kill(pid, 'SIGKILL');
-      console.log(JSON.stringify({ before, during, after: count() }));
+      const deadline = Date.now() + 5000;
+      while (!ownPids.every(gone) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      // The reaper's epoll instance, and its thread's duplicate, stay for good.
+      console.log(JSON.stringify({ before, during, after: count() - (epolls() - epollsBefore), reaper: epolls() - epollsBefore }));
       sleeper.kill('SIGKILL');
     });`], 60_000)
   t.is(run.code, 0, run.stderr)
-  const { before, during, after } = JSON.parse(run.stdout) as { before: number; during: number; after: number }
+  const { before, during, after, reaper } = JSON.parse(run.stdout) as { before: number; during: number; after: number; reaper: number }
   t.true(during >= before + 4 * 52, `during ${during}, before ${before}`)
   t.is(after, before)
+  t.is(reaper, 2, "the orphan reaper's epoll descriptor and its thread's duplicate")
 })

@@ -14,10 +14,16 @@ export interface Child {
   exited: Promise<[number | null, NodeJS.Signals | null]>
 }
 
-/** Starts `command args...`; the test kills it at teardown if still alive. */
+/**
+ * Starts `command args...`; the test kills it at teardown if still alive.
+ * Its stderr is copied to ours rather than inherited: a process it leaves
+ * behind must not hold the test runner's own output open, which kept a
+ * failed run from ever ending.
+ */
 export function start(t: ExecutionContext, command: string, ...args: string[]): Child {
-  const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   if (proc.pid === undefined) throw new Error(`could not spawn ${command}`)
+  proc.stderr?.on('data', (data: Buffer) => process.stderr.write(data))
   const exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
   t.teardown(() => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
@@ -34,6 +40,68 @@ export function sh(t: ExecutionContext, script: string): Child {
 export function sleeper(t: ExecutionContext): Child {
   return start(t, 'sleep', '1000')
 }
+
+/**
+ * Every descendant of this process, killed: what a failed test left
+ * behind (a grandchild, a child that ignores SIGTERM), which would keep this
+ * test file's process, and so the run, from ending. Each process is stopped
+ * before its children are listed, so that none can reap one and free its
+ * PID before it is signalled. Returns how many there were.
+ */
+export function killLeftovers(): number {
+  const found: number[] = []
+  const visit = (pid: number): void => {
+    let tasks: string[]
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`)
+    } catch {
+      return
+    }
+    for (const task of tasks) {
+      let children: number[]
+      try {
+        children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number)
+      } catch {
+        continue
+      }
+      for (const child of children) {
+        if (found.includes(child)) continue
+        try {
+          process.kill(child, 'SIGSTOP')
+        } catch {
+          continue
+        }
+        found.push(child)
+        visit(child)
+      }
+    }
+  }
+  visit(process.pid)
+  for (const pid of found) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // Gone already.
+    }
+  }
+  return found.length
+}
+
+// After every test file that uses these helpers (all of them), pass or fail:
+// nothing it started may outlive it.
+test.after.always('no process left behind', () => {
+  const left = killLeftovers()
+  if (left > 0) console.log(`killed ${left} process(es) the tests left behind`)
+})
+
+// A test that hangs makes ava stop this file's process at its timeout, with
+// SIGTERM, and no hook runs then: what the tests started (with their output
+// perhaps inherited from ava's) would keep the whole run from ending.
+process.once('SIGTERM', () => {
+  const left = killLeftovers()
+  console.error(`stopped by the test runner (a timeout): killed ${left} process(es) the tests started`)
+  process.exit(1)
+})
 
 /** The lines a child writes to stdout, one at a time. */
 export function lines(child: Child): AsyncIterator<string> {

@@ -182,7 +182,7 @@ withFeature(support.getFd, 'pidfd_getfd (Linux 5.6)')('getFd() takes over the li
 withFeature(support.signalScope, 'PIDFD_SIGNAL_* (Linux 6.9)')("kill() with scope 'process-group' reaches the whole group, and 'thread' the main thread", async (t) => {
   // A shell leading a group of its own, with a sleep in it; started by
   // pidset, so that its exit status is known on every kernel.
-  const leader = spawn('sh', ['-c', 'sleep 1000 & echo $!; wait'], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] })
+  const leader = spawn('sh', ['-c', 'sleep 1000 & echo $!; wait'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] })
   t.teardown(() => leader.kill('SIGKILL'))
   const leaderFd = leader.pidfd as PidFd
   const memberPid = Number(await nextLine(createInterface({ input: leader.stdout as Readable })[Symbol.asyncIterator]()))

@@ -27,16 +27,15 @@ struct Orphans {
     waiting: HashMap<RawFd, PidFd>,
 }
 
-/// The orphans, and a duplicate of their epoll descriptor for the reaper
-/// thread to sleep on without holding the lock.
-static REAPER: OnceLock<std::result::Result<(Mutex<Orphans>, OwnedFd), Error>> = OnceLock::new();
+/// The orphans, once the reaper has started (or why it could not).
+static REAPER: OnceLock<std::result::Result<Mutex<Orphans>, Error>> = OnceLock::new();
 
 /// Reaps `child`, a child of ours whose owner is gone, once it exits (at
 /// once if it has). Fails only if the reaper cannot be started (`EMFILE`
 /// for its epoll instance, `EAGAIN` for its thread) or cannot watch the
 /// child (`ENOSPC`): the child is then left as it was.
 pub fn reap_when_exited(child: PidFd) -> Result<()> {
-    let (orphans, _) = REAPER
+    let orphans = REAPER
         .get_or_init(start)
         .as_ref()
         .map_err(|e| Error::new(e.errno(), e.syscall(), Some(child.pid())))?;
@@ -46,19 +45,18 @@ pub fn reap_when_exited(child: PidFd) -> Result<()> {
     Ok(())
 }
 
-/// Makes the epoll instance and starts the thread that reaps what it reports.
-fn start() -> std::result::Result<(Mutex<Orphans>, OwnedFd), Error> {
+/// Makes the epoll instance and starts the thread that reaps what it
+/// reports: two descriptors for good (the instance, and a duplicate the
+/// thread sleeps on without holding the lock).
+fn start() -> std::result::Result<Mutex<Orphans>, Error> {
     let epoll = Epoll::new()?;
     let wake = epoll
         .as_fd()
         .try_clone_to_owned()
         .map_err(|e| Error::new(e.raw_os_error().unwrap_or(libc::EMFILE), "dup", None))?;
-    let thread_wake = wake
-        .try_clone()
-        .map_err(|e| Error::new(e.raw_os_error().unwrap_or(libc::EMFILE), "dup", None))?;
     std::thread::Builder::new()
         .name("pidset-orphans".into())
-        .spawn(move || reap_forever(&thread_wake))
+        .spawn(move || reap_forever(&wake))
         .map_err(|e| {
             Error::new(
                 e.raw_os_error().unwrap_or(libc::EAGAIN),
@@ -70,7 +68,7 @@ fn start() -> std::result::Result<(Mutex<Orphans>, OwnedFd), Error> {
         epoll,
         waiting: HashMap::new(),
     };
-    Ok((Mutex::new(orphans), wake))
+    Ok(Mutex::new(orphans))
 }
 
 /// The reaper thread: sleeps until an orphan has exited, then reaps every
@@ -86,7 +84,7 @@ fn reap_forever(epoll_fd: &OwnedFd) {
             // up rather than spin (the orphans stay zombies, as before).
             Err(_) => return,
         }
-        let Some(Ok((orphans, _))) = REAPER.get() else {
+        let Some(Ok(orphans)) = REAPER.get() else {
             continue;
         };
         let mut orphans = orphans.lock().unwrap_or_else(PoisonError::into_inner);
