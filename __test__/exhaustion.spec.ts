@@ -4,7 +4,7 @@ import { spawn as cpSpawn } from 'node:child_process'
 import { once, setMaxListeners } from 'node:events'
 import test from 'ava'
 import { PidFd, type ExitInfo } from '../index'
-import { assertLinesWithChildStatuses, runNode } from './helpers'
+import { assertLinesWithChildStatuses, runNode, TIME_SCALE } from './helpers'
 
 test('EMFILE from open() and add() at the open-files limit; the set keeps working for its other members', async (t) => {
   const script = `
@@ -144,7 +144,7 @@ test('workers terminated with waits pending leave no descriptor behind and do no
       // reaped by pidset's orphan reaper, a thread that tells JavaScript
       // nothing, so /proc is watched until they are gone (or 5 s).
       for (const pid of ownPids) process.kill(pid, 'SIGKILL');
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 5000 * ${TIME_SCALE};
       while (!ownPids.every(gone) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       // The reaper's epoll instance, and its thread's duplicate, stay for good.
       console.log(JSON.stringify({ before, during, after: count() - (epolls() - epollsBefore), reaper: epolls() - epollsBefore }));

@@ -1,7 +1,7 @@
 // How handles live with the event loop, the garbage collector, worker
 // threads and module loaders; each case runs in a Node process of its own.
 import test from 'ava'
-import { assertLinesWithChildStatuses, runNode } from './helpers'
+import { assertLinesWithChildStatuses, runNode, TIME_SCALE } from './helpers'
 import { kernelSupport } from '../index'
 
 const load = "const { PidFd, PidSet } = require('./index.js'); const { spawn } = require('node:child_process');"
@@ -104,8 +104,8 @@ test('children spawn() started in a worker that is terminated are still reaped w
       for (const handle of handles) handle.kill('SIGKILL');
       await Promise.all(handles.map((handle) => handle.wait()));
       // Exited: now reaped by pidset's orphan reaper, a thread of its own,
-      // which tells JavaScript nothing: look at /proc until it has (or 5 s).
-      const deadline = Date.now() + 5000;
+      // which tells JavaScript nothing: look at /proc until it has (or 5 s, scaled on slow guests).
+      const deadline = Date.now() + 5000 * ${TIME_SCALE};
       while (pids.some((pid) => state(pid) === 'Z') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       console.log(pids.map(state).join(' '));
       for (const handle of handles) handle.close();
