@@ -6,10 +6,13 @@
 // `<!-- needs kernelSupport().X -->` runs where the kernel has X and is
 // skipped, with the reason, where it does not. A trailing comment on a
 // `console.log(...)` line is the output it promises, checked line by line.
+// README is read with a CommonMark parser, as it renders, and checked to
+// render as its source reads.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'ava'
 import ts from 'typescript'
+import { Parser, type Node } from 'commonmark'
 import { kernelSupport, type KernelSupport } from '../index'
 import { ROOT, runNode, testUnless } from './helpers'
 
@@ -26,30 +29,84 @@ interface Block {
 
 const RUNNABLE = new Set(['js', 'ts'])
 
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8')
+/** README as a CommonMark parser (the reference one, as GitHub's follows the spec) reads it. */
+const document = new Parser().parse(README)
+
+/** Every node of `root`, in document order, each once (on entering it). */
+function nodesOf(root: Node): Node[] {
+  const nodes: Node[] = []
+  const walker = root.walker()
+  for (let step = walker.next(); step; step = walker.next()) if (step.entering) nodes.push(step.node)
+  return nodes
+}
+
+/** Whether `node` is a fenced code block (not an indented one): it starts at a fence. */
+function isFenced(node: Node): boolean {
+  return node.type === 'code_block' && /^\s*(```|~~~)/.test(README.split('\n')[node.sourcepos[0][0] - 1] ?? '')
+}
+
+/** The text of a heading as it renders (code spans included). */
+function textOf(node: Node): string {
+  return nodesOf(node)
+    .filter((n) => n.type === 'text' || n.type === 'code')
+    .map((n) => n.literal ?? '')
+    .join('')
+}
+
+/** The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to hyphens. */
+function slug(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
+    .replace(/ /g, '-')
+}
+
 function readmeBlocks(): Block[] {
-  const lines = readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n')
   const blocks: Block[] = []
   let heading = 'top'
-  for (let i = 0; i < lines.length; i++) {
-    const title = /^#+ (.*)/.exec(lines[i])
-    if (title) heading = title[1].replace(/`/g, '').slice(0, 60)
-    const fence = /^```(\w*)/.exec(lines[i])
-    if (!fence) continue
-    let end = i + 1
-    while (end < lines.length && !lines[end].startsWith('```')) end++
-    let before = i - 1
-    while (before >= 0 && lines[before].trim() === '') before--
+  for (const node of nodesOf(document)) {
+    if (node.type === 'heading') heading = textOf(node).slice(0, 60)
+    if (!isFenced(node)) continue
+    const line = node.sourcepos[0][0]
+    // The HTML comment on the line before it, which CommonMark reads as an HTML block.
+    const marker = node.prev?.type === 'html_block' ? (node.prev.literal ?? '').trim() : ''
     blocks.push({
-      name: `README.md:${i + 1} (${heading})`,
-      lang: fence[1],
-      code: lines.slice(i + 1, end).join('\n') + '\n',
-      fragment: before >= 0 && lines[before].startsWith('<!-- fragment'),
-      needs: (before >= 0 ? /^<!-- needs kernelSupport\(\)\.(\w+) -->$/.exec(lines[before])?.[1] : undefined) as Block['needs'],
+      name: `README.md:${line} (${heading})`,
+      lang: (node.info ?? '').split(/\s/)[0],
+      code: node.literal ?? '',
+      fragment: marker.startsWith('<!-- fragment'),
+      needs: /^<!-- needs kernelSupport\(\)\.(\w+) -->$/.exec(marker)?.[1] as Block['needs'],
     })
-    i = end
   }
   return blocks
 }
+
+test('README renders as written: every fence closes, every heading renders as one, every #anchor link resolves', (t) => {
+  const lines = README.split('\n')
+  // A fence that never closes runs to the end of the document: its last
+  // line is then not a closing fence.
+  for (const node of nodesOf(document).filter(isFenced)) {
+    const last = lines[node.sourcepos[1][0] - 1] ?? ''
+    t.regex(last, /^\s*(```|~~~)\s*$/, `the code block at README.md:${node.sourcepos[0][0]} closes`)
+  }
+  // The headings a reader of the source sees (lines starting with #,
+  // outside ``` fences as they look) are the ones that render.
+  const seen: string[] = []
+  let inFence = false
+  for (const line of lines) {
+    if (line.startsWith('```')) inFence = !inFence
+    else if (!inFence && /^#{1,6} /.test(line)) seen.push(line)
+  }
+  const rendered = nodesOf(document)
+    .filter((n) => n.type === 'heading')
+    .map((n) => lines[n.sourcepos[0][0] - 1])
+  t.deepEqual(rendered, seen)
+  const anchors = new Set(nodesOf(document).filter((n) => n.type === 'heading').map((n) => slug(textOf(n))))
+  const links = nodesOf(document).filter((n) => n.type === 'link' && (n.destination ?? '').startsWith('#'))
+  t.true(links.length > 0)
+  for (const link of links) t.true(anchors.has((link.destination ?? '').slice(1)), `${link.destination} leads to a heading`)
+})
 
 /** The output lines a block promises: `console.log(...) // hello 3 true`. */
 function promisedOutput(code: string): string[] {
