@@ -4,6 +4,7 @@ import { getEventListeners, once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import test from 'ava'
 import { PidFd, PidSet, spawn, type ExitInfo } from '../index'
@@ -488,4 +489,38 @@ test("spawn() removes its AbortSignal listener once the child has exited, or cou
   t.is(getEventListeners(signal, 'abort').length, 2, 'one listener per started child while it runs')
   await Promise.allSettled(children.map((c) => c.exited))
   t.is(getEventListeners(signal, 'abort').length, 0)
+})
+
+test('shell: the command line runs through /bin/sh or the shell given, as in child_process', async (t) => {
+  const env = { PATH: process.env.PATH, GREETING: 'hello from the shell' }
+  const viaSh = await spawn('echo "$GREETING" $((6 * 7))', [], { shell: true, env }).output()
+  t.is(viaSh.stdout, 'hello from the shell 42\n')
+  // Arguments are joined to the command by spaces, for the shell to read.
+  const withArgs = await spawn('printf', ['"%s|"', '"a  b"', 'c'], { shell: '/bin/sh', env }).output()
+  t.is(withArgs.stdout, 'a  b|c|')
+  t.is((await spawn('exit 5', [], { shell: true }).exited).exitCode, 5)
+  const missing = spawn('true', [], { shell: '/no/such/shell' })
+  await t.throwsAsync(missing.exited, { code: 'ENOENT', message: 'spawn /no/such/shell ENOENT' })
+  t.throws(() => spawn('true', [], { shell: 1 as unknown as string }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+})
+
+test('input: text, bytes or a stream written to stdin, which is then closed', async (t) => {
+  t.is((await spawn('cat', [], { input: 'hi\n' }).output()).stdout, 'hi\n')
+  t.is((await spawn('cat', [], { input: Buffer.from([0x61, 0x62]) }).output()).stdout, 'ab')
+  t.is((await spawn('cat', [], { input: new Uint16Array([0x6463]) }).output()).stdout, 'cd')
+  t.is((await spawn('cat', [], { input: Readable.from(['one ', 'two']) }).output()).stdout, 'one two')
+  // A child that reads none of it: the write fails (EPIPE), quietly.
+  const deaf = spawn('true', [], { input: 'x'.repeat(4 * 2 ** 20) })
+  t.is((await deaf.output()).exit.exitCode, 0)
+  t.throws(() => spawn('cat', [], { input: 'x', stdio: 'ignore' }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_VALUE', message: /stdin is 'pipe'/ })
+  t.throws(() => spawn('cat', [], { input: 42 as unknown as string }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+})
+
+test('an option spawn() does not know is refused, naming the nearest known one', (t) => {
+  t.throws(() => spawn('true', [], { tiemout: 5 } as never), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_VALUE', message: /options\.tiemout' is not an option of spawn\(\) \(did you mean 'timeout'\?\)/ })
+  t.throws(() => spawn('true', [], { killsignal: 'SIGINT' } as never), { code: 'ERR_INVALID_ARG_VALUE', message: /did you mean 'killSignal'/ })
+  const far = t.throws(() => spawn('true', [], { encoding: 'utf8' } as never), { code: 'ERR_INVALID_ARG_VALUE' })
+  t.notRegex(far?.message ?? '', /did you mean/)
+  // child_process options that mean nothing on Linux are accepted, as README says.
+  t.notThrows(() => spawn('true', [], { windowsHide: true, windowsVerbatimArguments: true } as never).exited)
 })

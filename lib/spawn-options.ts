@@ -1,10 +1,12 @@
 // spawn()'s arguments: checked with Node's error codes, then turned into the
 // binding's SpawnRequest.
+import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { StdioCode, type SpawnRequest } from '../binding'
 import { invalidArgType, invalidArgValue, outOfRange } from './errors'
 import { toSignalNumber, type Signal } from './signals'
 import { ownOption } from './validate'
+import { rejectUnknownOptions } from './unknown-options'
 
 const INT32_MAX = 2 ** 31 - 1
 
@@ -35,6 +37,18 @@ export interface SpawnOptions {
   signal?: AbortSignal
   /** SIGKILL this many ms after killSignal if the child is still running (default 5000; `false`: never). */
   forceKillAfterDelay?: number | false
+  /**
+   * Run `command` (with `args` joined to it by spaces) through a shell:
+   * `true` for `/bin/sh`, or a shell's path; it gets `-c` and the line, as
+   * in child_process. Quote what the shell must not interpret.
+   */
+  shell?: boolean | string
+  /**
+   * Written to the child's stdin, which is then closed (as execa's `input`
+   * and spawnSync's): text (UTF-8), bytes, or a stream piped in. Needs
+   * stdin `'pipe'` (the default).
+   */
+  input?: string | NodeJS.TypedArray | Readable
 }
 
 /** What the Subprocess needs beyond the request. */
@@ -44,10 +58,29 @@ export interface SpawnPlan {
   killSignal: number
   signal: AbortSignal | undefined
   forceKillAfterDelay: number | false
+  /** What to write to stdin, then close it. */
+  input: string | Uint8Array | Readable | undefined
 }
 
 /** Every option spawn() reads. */
-const OPTION_NAMES = ['cwd', 'env', 'argv0', 'stdio', 'detached', 'uid', 'gid', 'timeout', 'killSignal', 'signal', 'forceKillAfterDelay'] as const
+const OPTION_NAMES = [
+  'cwd',
+  'env',
+  'argv0',
+  'stdio',
+  'detached',
+  'uid',
+  'gid',
+  'timeout',
+  'killSignal',
+  'signal',
+  'forceKillAfterDelay',
+  'shell',
+  'input',
+] as const
+
+/** child_process options that mean nothing on Linux: accepted and ignored (README lists them). */
+const IGNORED_OPTIONS = ['windowsHide', 'windowsVerbatimArguments']
 
 const STDIO_CODES = new Map<unknown, StdioCode>([
   ['pipe', StdioCode.Pipe],
@@ -104,6 +137,22 @@ function validateEnv(env: unknown): string[] {
   return entries
 }
 
+/** The shell to run the command line with, if any: `true` is `/bin/sh`, as in child_process. */
+function validateShell(shell: unknown): string | undefined {
+  if (shell === undefined || shell === false) return undefined
+  if (shell === true) return '/bin/sh'
+  if (typeof shell !== 'string') throw invalidArgType('options.shell', 'of type boolean or string', shell)
+  if (shell.length === 0) throw invalidArgValue('options.shell', shell, 'cannot be empty')
+  return validateString(shell, 'options.shell')
+}
+
+/** The input as text, bytes (any TypedArray, seen as its bytes) or a stream. */
+function validateInput(input: unknown): SpawnPlan['input'] {
+  if (input === undefined || typeof input === 'string' || input instanceof Uint8Array || input instanceof Readable) return input
+  if (ArrayBuffer.isView(input) && !(input instanceof DataView)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength)
+  throw invalidArgType('options.input', 'of type string or an instance of Buffer, TypedArray or stream.Readable', input)
+}
+
 /** Checks spawn()'s arguments; throws TypeError/RangeError with ERR_* codes. */
 export function planSpawn(command: unknown, args: unknown, options: unknown): SpawnPlan {
   const file = validateString(command, 'command')
@@ -115,8 +164,11 @@ export function planSpawn(command: unknown, args: unknown, options: unknown): Sp
   if (options !== undefined && (options === null || typeof options !== 'object')) throw invalidArgType('options', 'of type object', options)
   // Own properties only (see ownOption), each read once: a getter cannot
   // give one value to the check and another to the child.
+  rejectUnknownOptions(options as object | undefined, 'spawn()', OPTION_NAMES, IGNORED_OPTIONS)
   const o: Record<string, unknown> = Object.create(null)
   for (const key of OPTION_NAMES) o[key] = ownOption(options as object | undefined, key)
+  const shell = validateShell(o.shell)
+  const input = validateInput(o.input)
   let cwd: string | undefined
   if (o.cwd instanceof URL) {
     if (o.cwd.protocol !== 'file:') throw invalidArgValue('options.cwd', o.cwd, 'must be a file URL')
@@ -134,14 +186,19 @@ export function planSpawn(command: unknown, args: unknown, options: unknown): Sp
   if (forceKill !== undefined && forceKill !== false && typeof forceKill !== 'number') {
     throw invalidArgType('options.forceKillAfterDelay', 'of type number or false', forceKill)
   }
+  const stdio = validateStdio(o.stdio)
+  if (input !== undefined && stdio[0] !== StdioCode.Pipe) throw invalidArgValue('options.input', input, "cannot be used unless stdin is 'pipe'")
+  // With a shell, the command and its arguments are one line for `sh -c`.
+  const line = shell === undefined ? undefined : [file, ...argv].join(' ')
   return {
+    input,
     request: {
-      file,
-      args: argv,
+      file: shell ?? file,
+      args: line === undefined ? argv : ['-c', line],
       argv0,
       env: validateEnv(o.env ?? process.env),
       cwd,
-      stdio: validateStdio(o.stdio),
+      stdio,
       detached: o.detached === true,
       uid: validateId(o.uid, 'options.uid'),
       gid: validateId(o.gid, 'options.gid'),

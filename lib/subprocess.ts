@@ -1,7 +1,7 @@
 // spawn() and Subprocess: children pidset starts and owns.
 import { Socket, type SocketConstructorOpts } from 'node:net'
 import { closeSync } from 'node:fs'
-import type { Readable, Writable } from 'node:stream'
+import { pipeline, Readable, type Writable } from 'node:stream'
 import { spawnChild, type NativePidFd } from './binding'
 import { AbortError, illegalConstructor, invalidArgType, maxBufferError, outOfRange, spawnError, unknownEncoding } from './errors'
 import type { ExitInfo } from './exit-info'
@@ -146,6 +146,7 @@ export class Subprocess {
     this.stdin = streams[0] >= 0 ? pipeSocket(streams[0], false) : null
     this.stdout = streams[1] >= 0 ? pipeSocket(streams[1], true) : null
     this.stderr = streams[2] >= 0 ? pipeSocket(streams[2], true) : null
+    if (plan.input !== undefined && this.stdin) writeInput(this.stdin, plan.input)
     this.exited = exited.then(
       (info) => this.#onExit(info),
       (err) => this.#onWatchFailed(err),
@@ -337,6 +338,20 @@ function pipeSocket(fd: number, readable: boolean): Socket {
  * (a positive errno) or, for a failure to watch the child, as a system
  * error already made (Node's negative errno).
  */
+/**
+ * Writes `input` to the child's stdin and closes it. A child that exits
+ * without reading it all makes the write fail (EPIPE): ignored, as
+ * spawnSync ignores it; so is a failing input stream, which closes stdin.
+ */
+function writeInput(stdin: Writable, input: string | Uint8Array | Readable): void {
+  if (input instanceof Readable) {
+    pipeline(input, stdin, () => undefined)
+    return
+  }
+  stdin.on('error', () => undefined)
+  stdin.end(input)
+}
+
 function toSpawnError(err: unknown, file: string, args: readonly string[]): unknown {
   const errno = (err as { errno?: unknown } | null)?.errno
   return typeof errno === 'number' && errno !== 0 ? spawnError(Math.abs(errno), file, args) : err
