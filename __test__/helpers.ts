@@ -7,6 +7,28 @@ import { dirname, join } from 'node:path'
 import test, { type ExecutionContext } from 'ava'
 import { kernelSupport, spawn as pidsetSpawn } from '../index'
 
+/**
+ * Refuses to run compiled tests or library older than their TypeScript:
+ * `npx ava __test__/x.spec.js` after an edit would otherwise run the old
+ * code and report on it. `npm run test:file -- __test__/x.spec.ts` and
+ * `npm test` compile first.
+ */
+function assertCompiledIsCurrent(): void {
+  const root = join(__dirname, '..')
+  const sources = [
+    ...readdirSync(__dirname).filter((f) => f.endsWith('.ts')).map((f) => join(__dirname, f)),
+    ...readdirSync(join(root, 'lib')).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => join(root, 'lib', f)),
+    join(root, 'index.ts'),
+  ]
+  for (const source of sources) {
+    const compiled = source.replace(/\.ts$/, '.js')
+    if (existsSync(compiled) && statSync(compiled).mtimeMs < statSync(source).mtimeMs) {
+      throw new Error(`${compiled} is older than ${source}: run \`npm run test:file -- __test__/NAME.spec.ts\` (or \`npm test\`), which compile first`)
+    }
+  }
+}
+assertCompiledIsCurrent()
+
 /** A child and the code/signal its own 'exit' event reports. */
 export interface Child {
   proc: ChildProcess
