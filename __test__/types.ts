@@ -23,6 +23,7 @@ import {
   type Output,
   type PidsetSystemError,
   type ResourceUsage,
+  type ChildExitInfo,
   type Signal,
   type SignalName,
   type SpawnError,
@@ -107,16 +108,41 @@ async function pidSetTypes(set: PidSet): Promise<void> {
   new PidSet(['1'])
 }
 
+/** What spawn() returns for options of type `O`. */
+type SpawnResult<O extends SpawnOptions> = ReturnType<typeof spawn<O>>
+
 async function spawnTypes(): Promise<void> {
   const child = spawn('true', [], { stdio: ['pipe', 'inherit', 'ignore'], timeout: 0, killSignal: 'SIGINT' })
-  expectType<Equal<typeof child, Subprocess>>()
+  expectType<Equal<typeof child, Subprocess<Writable, null, null>>>()
   expectType<Equal<typeof child.pid, number | undefined>>()
   expectType<Equal<typeof child.pidfd, PidFd | null>>()
-  expectType<Equal<typeof child.stdin, Writable | null>>()
-  expectType<Equal<typeof child.stdout, Readable | null>>()
-  expectType<Equal<typeof child.exited, Promise<ExitInfo>>>()
+  expectType<Equal<typeof child.stdin, Writable>>()
+  expectType<Equal<typeof child.stdout, null>>()
+  expectType<Equal<typeof child.exited, Promise<ChildExitInfo>>>()
+  // The default is 'pipe': every stream there, no null check needed.
+  const cat = spawn('cat')
+  cat.stdin.end('x')
+  expectType<Equal<typeof cat.stdout, Readable>>()
+  // One mode for all three, and an entry left out of the array (a pipe).
+  expectType<Equal<SpawnResult<{ stdio: 'ignore' }>, Subprocess<null, null, null>>>()
+  expectType<Equal<SpawnResult<{ stdio: ['ignore'] }>, Subprocess<null, Readable, Readable>>>()
+  expectType<Equal<SpawnResult<{ stdio: [3, 'pipe', 'inherit'] }>, Subprocess<null, Readable, null>>>()
+  // Options whose stdio the type does not tell: nullable, as before.
+  expectType<Equal<SpawnResult<SpawnOptions>, Subprocess<Writable | null, Readable | null, Readable | null>>>()
+  // pidset's own children always have rusage; an exit from a set may not.
+  const own = await spawn('true').exited
+  expectType<Equal<typeof own.rusage, Readonly<ResourceUsage>>>()
+  const usage = (await spawn('true').exited).rusage.userCPUTime
+  expectType<Equal<typeof usage, number>>()
+  expectType<Equal<Awaited<ReturnType<PidSet['waitAny']>>['rusage'], Readonly<ResourceUsage> | null>>()
+  expectType<Equal<ResourceUsage['maxRSS'], number | null>>()
+  spawn('sh', [], { shell: true, input: 'exit 3' })
+  spawn('cat', [], { input: new Uint16Array(1) })
+  // @ts-expect-error input is text, bytes or a stream
+  spawn('cat', [], { input: 42 })
   const text = await child.output()
   expectType<Equal<typeof text, Output<string>>>()
+  expectType<Equal<typeof text.exit, ChildExitInfo>>()
   const bytes = await child.output({ encoding: 'buffer' })
   expectType<Equal<typeof bytes, Output<Buffer>>>()
   expectType<Equal<MaxBufferError['code'], 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER'>>()

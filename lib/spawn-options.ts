@@ -51,6 +51,22 @@ export interface SpawnOptions {
   input?: string | NodeJS.TypedArray | Readable
 }
 
+/**
+ * Whether stdio entry `E` (`undefined`: the default, `'pipe'`) makes a
+ * pipe: `true`, `false`, or `boolean` when the type does not tell.
+ */
+type Piped<E> = [E] extends [undefined | 'pipe'] ? true : [E] extends ['inherit' | 'ignore' | number] ? false : boolean
+
+/** The stdio entry of stream `I` (0, 1, 2) in options of type `O`. */
+type StdioEntry<O, I extends 0 | 1 | 2> = 'stdio' extends keyof O ? (O extends { stdio?: infer S } ? (S extends readonly unknown[] ? S[I] : S) : undefined) : undefined
+
+/**
+ * The type of stream `I` of a child spawned with options of type `O`: `T`
+ * when it is piped, `null` when it is not, `T | null` when the type of `O`
+ * does not say.
+ */
+export type StdioStream<O, I extends 0 | 1 | 2, T> = Piped<StdioEntry<O, I>> extends true ? T : Piped<StdioEntry<O, I>> extends false ? null : T | null
+
 /** What the Subprocess needs beyond the request. */
 export interface SpawnPlan {
   request: SpawnRequest

@@ -4,14 +4,23 @@ import { closeSync } from 'node:fs'
 import { pipeline, Readable, type Writable } from 'node:stream'
 import { spawnChild, type NativePidFd } from './binding'
 import { AbortError, illegalConstructor, invalidArgType, maxBufferError, outOfRange, spawnError, unknownEncoding } from './errors'
-import type { ExitInfo } from './exit-info'
+import type { ExitInfo, ResourceUsage } from './exit-info'
 import { assertCanWait } from './event-loop'
 import { scratch } from './exit-record'
 import { PidFd, kAdopt, kExitKnown, kWatchExit } from './pid-fd'
 import { signalName, toSignalNumber, type Signal } from './signals'
-import { planSpawn, type SpawnOptions, type SpawnPlan } from './spawn-options'
+import { planSpawn, type SpawnOptions, type SpawnPlan, type StdioStream } from './spawn-options'
 import { guardThis, kIsInstance } from './guard-this'
 import { ownOption } from './validate'
+
+/**
+ * How a child pidset started ended: its resource usage is always known,
+ * on every kernel (pidset reads it before it reaps the child).
+ */
+export interface ChildExitInfo extends ExitInfo {
+  /** What it used (its own children it waited for included). */
+  readonly rusage: Readonly<ResourceUsage>
+}
 
 /** What {@link Subprocess.output} collects. */
 export interface Output<T extends string | Buffer = string> {
@@ -20,7 +29,7 @@ export interface Output<T extends string | Buffer = string> {
   /** All the child wrote to stderr ('' or empty if stderr was not piped). */
   stderr: T
   /** How it ended. */
-  exit: ExitInfo
+  exit: ChildExitInfo
 }
 
 /** Options of {@link Subprocess.output}. */
@@ -45,7 +54,7 @@ export type MaxBufferError<T extends string | Buffer = string> = RangeError & Ou
 interface Collected {
   stdout: Buffer
   stderr: Buffer
-  exit: ExitInfo
+  exit: ChildExitInfo
   /** The stream that passed `maxBuffer`, if one did. */
   exceeded: 'stdout' | 'stderr' | undefined
 }
@@ -60,8 +69,12 @@ const kCreate = Symbol('pidset.spawn')
  * A child that pidset started and owns. pidset holds its pidfd from before
  * anything could reap it and is its only reaper, so its exit code or signal
  * and its resource usage are always known, on every kernel.
+ *
+ * `Stdin`, `Stdout` and `Stderr` are the types of its streams, as spawn()
+ * infers them from the `stdio` option: a stream when piped (the default),
+ * `null` when ignored or inherited.
  */
-export class Subprocess {
+export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout extends Readable | null = Readable | null, Stderr extends Readable | null = Readable | null> {
   /** @internal Whether `value` is a Subprocess (see guardThis). */
   static [kIsInstance](value: unknown): boolean {
     return typeof value === 'object' && value !== null && #plan in value
@@ -72,18 +85,18 @@ export class Subprocess {
   /** A handle of its own to the child (close it freely); null if it was not started. */
   readonly pidfd: PidFd | null
   /** Its stdin, when piped. */
-  readonly stdin: Writable | null = null
+  readonly stdin: Stdin = null as Stdin
   /** Its stdout, when piped. */
-  readonly stdout: Readable | null = null
+  readonly stdout: Stdout = null as Stdout
   /** Its stderr, when piped. */
-  readonly stderr: Readable | null = null
+  readonly stderr: Stderr = null as Stderr
   /**
    * Resolves with the exit, however it ended (a signal included); rejects
    * only if the child could not be started (with child_process's error:
    * `code` 'ENOENT', 'EACCES'..., `syscall` 'spawn <command>', `path`,
    * `spawnargs`), or with an AbortError if `signal` was already aborted.
    */
-  readonly exited: Promise<ExitInfo>
+  readonly exited: Promise<ChildExitInfo>
   /** The handle pidset waits and reaps through; null once reaped. */
   #own: PidFd | null = null
   /** Its native handle, for the reap. */
@@ -143,9 +156,10 @@ export class Subprocess {
     this.pid = handle.pid
     this.#handle = handle
     this.pidfd = PidFd[kAdopt](copy)
-    this.stdin = streams[0] >= 0 ? pipeSocket(streams[0], false) : null
-    this.stdout = streams[1] >= 0 ? pipeSocket(streams[1], true) : null
-    this.stderr = streams[2] >= 0 ? pipeSocket(streams[2], true) : null
+    // Typed by the stdio option the child was started with (see spawn()).
+    this.stdin = (streams[0] >= 0 ? pipeSocket(streams[0], false) : null) as Stdin
+    this.stdout = (streams[1] >= 0 ? pipeSocket(streams[1], true) : null) as Stdout
+    this.stderr = (streams[2] >= 0 ? pipeSocket(streams[2], true) : null) as Stderr
     if (plan.input !== undefined && this.stdin) writeInput(this.stdin, plan.input)
     this.exited = exited.then(
       (info) => this.#onExit(info),
@@ -270,7 +284,8 @@ export class Subprocess {
     this.#forceTimer = setTimeout(() => this.#own?.kill('SIGKILL'), delay).unref()
   }
 
-  #onExit(info: ExitInfo): ExitInfo {
+  /** The exit, read before the reap: with its rusage (see ChildExitInfo). */
+  #onExit(info: ExitInfo): ChildExitInfo {
     if (this.#timeoutSent && this.#plan) {
       this.#timedOut = info.signal === signalName(this.#plan.killSignal) || info.signal === 'SIGKILL'
     }
@@ -291,7 +306,7 @@ export class Subprocess {
       // some addon). The exit is known all the same.
     }
     own?.close()
-    return info
+    return info as ChildExitInfo
   }
 
   #onWatchFailed(err: unknown): never {
@@ -410,6 +425,10 @@ function collect(stream: Readable | null, max: number, exceeded: () => void): Pr
  * be started is reported by `exited` (and `output()`), as child_process
  * reports it with its 'error' event.
  */
-export function spawn(command: string, args?: readonly string[], options?: SpawnOptions): Subprocess {
+export function spawn<const O extends SpawnOptions = Record<never, never>>(
+  command: string,
+  args?: readonly string[],
+  options?: O,
+): Subprocess<StdioStream<O, 0, Writable>, StdioStream<O, 1, Readable>, StdioStream<O, 2, Readable>> {
   return new Subprocess(kCreate, planSpawn(command, args, options))
 }
