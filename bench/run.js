@@ -12,6 +12,7 @@ const { measureScale } = require('./scale')
 const { measureThreadpool } = require('./threadpool')
 const { measureSpawn, measureSpawnWithBallast } = require('./spawn')
 const { latencyChart } = require('./chart')
+const { explain, MIN_P99_SAMPLES } = require('./rows')
 
 const quick = process.argv.includes('--quick')
 const PLAN = quick
@@ -20,11 +21,15 @@ const PLAN = quick
 
 const log = (line) => process.stderr.write(`${line}\n`)
 const us = (v) => `${v.toFixed(0)} µs`
+/** A row's p99, or a mark where it has too few samples to mean much. */
+const p99 = (r) => (r.n >= MIN_P99_SAMPLES ? us(r.p99) : `(n < ${MIN_P99_SAMPLES})`)
+/** The ratio of two rows' p99s, where both have enough samples. */
+const p99Ratio = (a, b) => (a.n >= MIN_P99_SAMPLES && b.n >= MIN_P99_SAMPLES ? `${(a.p99 / b.p99).toFixed(2)}×` : '—')
 
 function latencyTable(rows, base, exit) {
   const lines = ["| method | n | p50 | p99 | p50 vs PidFd.wait() | p50 vs 'exit' |", '|---|---|---|---|---|---|']
   for (const r of rows) {
-    lines.push(`| ${r.method} | ${r.n} | ${us(r.p50)} | ${us(r.p99)} | ${(r.p50 / base.p50).toFixed(2)}× | ${(r.p50 / exit.p50).toFixed(2)}× |`)
+    lines.push(`| ${r.method} | ${r.n} | ${us(r.p50)} | ${p99(r)} | ${(r.p50 / base.p50).toFixed(2)}× | ${(r.p50 / exit.p50).toFixed(2)}× |`)
   }
   return lines.join('\n')
 }
@@ -34,7 +39,7 @@ function spawnTable(rows) {
   const lines = ['| method | n | p50 | p99 | p50 vs child_process | p99 vs child_process |', '|---|---|---|---|---|---|']
   for (const [key, r] of Object.entries(rows)) {
     const cp = key.endsWith('Pipe') ? rows.cpPipe : rows.cpIgnore
-    lines.push(`| ${r.method} | ${r.n} | ${us(r.p50)} | ${us(r.p99)} | ${(r.p50 / cp.p50).toFixed(2)}× | ${(r.p99 / cp.p99).toFixed(2)}× |`)
+    lines.push(`| ${r.method} | ${r.n} | ${us(r.p50)} | ${p99(r)} | ${(r.p50 / cp.p50).toFixed(2)}× | ${p99Ratio(r, cp)} |`)
   }
   return lines.join('\n')
 }
@@ -81,20 +86,24 @@ async function main() {
   const out = []
   out.push(`## Latency, kill(SIGKILL) to notification, no other children\n`)
   out.push(latencyTable(Object.values(latency), base, latency.exit))
+  out.push('', explain(Object.keys(latency)))
   out.push(`\n## Where the time goes: kill to the first JavaScript of the callback that reports the exit (async_hooks 'before'), then to user code\n`)
   out.push('| callback | n | kill → callback entered, p50 | p99 | entered → user code, p50 (async_hooks on) |', '|---|---|---|---|---|')
-  for (const r of Object.values(entry)) out.push(`| ${r.method} | ${r.entry.n} | ${us(r.entry.p50)} | ${us(r.entry.p99)} | ${us(r.js.p50)} |`)
+  for (const r of Object.values(entry)) out.push(`| ${r.method} | ${r.entry.n} | ${us(r.entry.p50)} | ${p99(r.entry)} | ${us(r.js.p50)} |`)
+  out.push('', '- Each row times, in a Node process of its own, from the SIGKILL to the first JavaScript of the callback that reports the exit, then to the user code it resolves.')
   out.push(`\n## Spawn-to-exit round trip of \`true\`\n`)
   out.push(spawnTable(spawnRoundTrip))
+  out.push('', explain(Object.keys(spawnRoundTrip)))
   out.push(`\nThe same from a Node process with ${PLAN.ballastMiB} MiB more memory in use:\n`)
   out.push(spawnTable(spawnRoundTripBig))
   out.push(`\n## Latency with other live children (p50 / p99)\n`)
   out.push(`| other children | ${Object.values(crowd[0].latency).map((r) => r.method).join(' | ')} | 'exit' p50 vs PidFd.wait() |`)
   out.push(`|---|${Object.keys(crowd[0].latency).map(() => '---|').join('')}---|`)
   for (const c of crowd) {
-    const cells = Object.values(c.latency).map((r) => `${us(r.p50)} / ${us(r.p99)}`)
+    const cells = Object.values(c.latency).map((r) => `${us(r.p50)} / ${p99(r)}`)
     out.push(`| ${c.otherChildren} | ${cells.join(' | ')} | ${(c.latency.exit.p50 / c.latency.pidfd.p50).toFixed(2)}× |`)
   }
+  out.push('', `- The same trials as the first table, while this many other children of this process run (each costs libuv a waitpid() at every SIGCHLD); ${PLAN.crowdTrials} trials per cell.`)
   out.push(`\n## A PidSet of ${scale.processes} processes (not our children)\n`)
   out.push('| measure | value |', '|---|---|')
   out.push(`| add them all (new PidSet(pids)) | ${scale.addMs.toFixed(1)} ms (${scale.addUsPerProcess.toFixed(1)} µs each) |`)
@@ -104,7 +113,9 @@ async function main() {
   out.push(`| kill them all with one kill(2), until waitAll() settles | ${scale.killToSettledMs.toFixed(1)} ms (${scale.exitsReported} exits; Node's own CPU ${scale.nodeCpuMsWhileExiting.toFixed(0)} ms, ${scale.nodeCpuUsPerExit.toFixed(1)} µs per exit) |`)
   out.push(`| the last exit, as an independent observer saw it | ${scale.lastExitAfterKillMs.toFixed(1)} ms after the kill; waitAll() settled ${scale.settledAfterLastExitMs.toFixed(1)} ms after it |`)
   out.push(`\n## Threadpool: 8 concurrent fs.promises.stat calls, without and with ${threadpool.pendingWaits} pending waits\n`)
-  out.push(`without p50 ${us(threadpool.baseline.p50)} (p99 ${us(threadpool.baseline.p99)}), with p50 ${us(threadpool.withPendingWaits.p50)} (p99 ${us(threadpool.withPendingWaits.p99)}): ${threadpool.p50Ratio.toFixed(2)}×`)
+  out.push(`without p50 ${us(threadpool.baseline.p50)} (p99 ${p99(threadpool.baseline)}), with p50 ${us(threadpool.withPendingWaits.p50)} (p99 ${p99(threadpool.withPendingWaits)}): ${threadpool.p50Ratio.toFixed(2)}×`)
+  out.push('', "- Pending waits must not take libuv's threadpool: the two medians should match.")
+  out.push(`\np99 is shown only for rows of at least ${MIN_P99_SAMPLES} samples; \`npm run bench\` (the full run) has 200 to 300 per row.`)
   out.push(`\n${machine.mode} run, ${results.seconds.toFixed(0)} s, ${machine.cpus}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Node ${machine.node}`)
   console.log(out.join('\n'))
 

@@ -32,9 +32,10 @@ export function peerPidFd(socket: Socket): PidFd {
   } catch (err) {
     const e = fromNative(err) as PidsetSystemError
     if (e?.code === 'ENODATA') throw systemError(constants.errno.ENODATA, e.syscall, undefined, 'the socket has no peer process: it is not a Unix-domain socket')
-    // The kernel refuses a reaped peer, or hands over a pidfd whose process
-    // is already gone (found when the binding reads its PID): one answer.
-    if (e?.code === 'ESRCH') throw systemError(constants.errno.ESRCH, PEER_CALL, undefined, 'the peer process has exited and been reaped')
+    // The kernel refuses a reaped peer (EINVAL before pidfs, Linux 6.9:
+    // pidfd_prepare finds no thread group), or hands over a pidfd whose
+    // process is already gone (ESRCH when the binding reads its PID): one answer.
+    if (e?.code === 'ESRCH' || (e?.code === 'EINVAL' && e.syscall === PEER_CALL)) throw systemError(constants.errno.ESRCH, PEER_CALL, undefined, 'the peer process has exited and been reaped')
     throw e
   }
 }

@@ -15,7 +15,28 @@ here=.ci/kernels
 [ $# -gt 0 ] || set -- 5.10 6.1 6.12 6.16
 mkdir -p "$KERNELS/results"
 failed=()
+
+# progress RELEASE STARTED PID: while PID (the guest) runs, prints every
+# 30 s how long it has run and how many tests have reported so far (from
+# the TAP the guest writes into the shared job folder).
+progress() {
+  local release=$1 started=$2 pid=$3 tick=0 job tap
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    tick=$((tick + 1))
+    [ $((tick % 30)) = 0 ] || continue
+    job=$(ls -td "$KERNELS/jobs/$release".* 2>/dev/null | head -1)
+    tap=${job:+$job/tap}
+    if [ -n "$tap" ] && [ -s "$tap" ]; then
+      echo "  [$release] $(($(date +%s) - started)) s: $(grep -c '^ok ' "$tap" || true) ok, $(grep -c '^not ok ' "$tap" || true) not ok so far"
+    else
+      echo "  [$release] $(($(date +%s) - started)) s: booting, the suite not reporting yet"
+    fi
+  done
+}
+
 for series in "$@"; do
+  echo "kernel $series: fetching Debian's image unless cached in $KERNELS (a 57-71 MB download each)"
   dir=$(bash "$here/fetch.sh" "$series")
   release=$(basename "$dir")
   tap=$KERNELS/results/$release.tap
@@ -23,8 +44,12 @@ for series in "$@"; do
   # Longer time limits: under emulation a test's own subprocesses (Node
   # start-ups) take seconds, and nine at once on two emulated CPUs outrun
   # the tests' 20 s limits (__test__/helpers.ts, TIME_SCALE).
+  echo "kernel $release: fetched ($(du -sh "$dir" | cut -f1) unpacked), booting under qemu (TCG) and running the ava suite"
   rc=0
-  bash "$here/boot.sh" "$dir" 'PIDSET_TEST_TIME_SCALE=6 node node_modules/ava/entrypoints/cli.mjs --tap --timeout=180s >/job/tap 2>&1' || rc=$?
+  bash "$here/boot.sh" "$dir" 'PIDSET_TEST_TIME_SCALE=6 node node_modules/ava/entrypoints/cli.mjs --tap --timeout=180s >/job/tap 2>&1' &
+  boot=$!
+  progress "$release" "$started" "$boot"
+  wait "$boot" || rc=$?
   job=$(ls -td "$KERNELS/jobs/$release".* | head -1)
   cp "$job/tap" "$tap" 2>/dev/null || : >"$tap"
   seconds=$(($(date +%s) - started))
