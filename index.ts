@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 export { PidFd } from './lib/pid-fd'
-export { PidSet } from './lib/pid-set'
+export { PidSet, type MemberExit } from './lib/pid-set'
 export { peerPidFd } from './lib/peer'
 export type { KillOptions, NamespaceKind, ProcessInfo, SignalScope } from './lib/introspection'
 export { spawn, Subprocess, type ChildExitInfo, type MaxBufferError, type Output, type OutputOptions } from './lib/subprocess'

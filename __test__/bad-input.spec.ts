@@ -166,6 +166,7 @@ function allCases(pidfd: PidFd, closed: PidFd, set: PidSet, closedSet: PidSet, c
   }
   cases.push(...waitOptionCases('pidfd.wait', (o) => pidfd.wait(o as object)))
   cases.push(...waitOptionCases('set.waitAny', (o) => set.waitAny(o as object)))
+  cases.push(...waitOptionCases('set.waitAnyMember', (o) => set.waitAnyMember(o as object)))
   cases.push(...waitOptionCases('set.waitAll', (o) => set.waitAll(o as object)))
   // Members of a set.
   for (const [what, value] of NOT_NUMBERS) cases.push({ name: `set.add(${what})`, call: () => set.add(value as number), ...TYPE })
@@ -239,7 +240,7 @@ function allCases(pidfd: PidFd, closed: PidFd, set: PidSet, closedSet: PidSet, c
       cases.push({ name: `PidFd.prototype.${method}.call(${what})`, call: () => (PidFd.prototype[method] as (...a: unknown[]) => unknown).call(self), ...THIS })
     }
   }
-  for (const method of ['add', 'delete', 'has', 'waitAny', 'waitAll', 'close', 'ref', 'unref'] as const) {
+  for (const method of ['add', 'delete', 'has', 'waitAny', 'waitAnyMember', 'waitAll', 'close', 'ref', 'unref'] as const) {
     for (const [what, self] of [['an object', {}], ['a PidFd', pidfd]] as const) {
       cases.push({ name: `PidSet.prototype.${method}.call(${what})`, call: () => (PidSet.prototype[method] as (...a: unknown[]) => unknown).call(self, 1), ...THIS })
     }

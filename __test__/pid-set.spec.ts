@@ -1,5 +1,5 @@
 import test from 'ava'
-import { PidFd, PidSet, type ExitInfo, type PidsetSystemError } from '../index'
+import { PidFd, PidSet, spawn, type ExitInfo, type PidsetSystemError } from '../index'
 import { assertChildStatus, exists, NO_SUCH_PID, openFds, sh, sleeper } from './helpers'
 
 test('a set is built from pids and PidFds and iterates its members', (t) => {
@@ -252,4 +252,36 @@ test('Symbol.dispose closes the set', (t) => {
   const member = [...set.values()][0]
   set[Symbol.dispose]()
   t.true(member.closed)
+})
+
+test('waitAnyMember() leads each exit back to the handle and the data added with it', async (t) => {
+  const set = new PidSet<{ name: string; code: number }>()
+  const jobs = [
+    { name: 'first', code: 3 },
+    { name: 'second', code: 5 },
+    { name: 'third', code: 7 },
+  ]
+  const children = jobs.map((job) => spawn('sh', ['-c', `read _; exit ${job.code}`], { stdio: ['pipe', 'ignore', 'ignore'] }))
+  children.forEach((child, i) => set.add(child.pidfd as PidFd, jobs[i]))
+  // A member added by PID carries its data too; one added with none has undefined.
+  const plain = spawn('sh', ['-c', 'read _; exit 9'], { stdio: ['pipe', 'ignore', 'ignore'] })
+  set.add(plain.pid as number)
+  // Pending waits of both kinds are served in the order they were made.
+  const any = set.waitAny()
+  const member = set.waitAnyMember()
+  children[1].stdin.end('go\n')
+  children[2].stdin.end('go\n')
+  const one = await any
+  const second = await member
+  t.deepEqual([one.exitCode, second.exit.exitCode].sort(), [5, 7])
+  t.is(second.exit.exitCode, second.data?.code ?? -1)
+  t.is(second.pidfd.pid, second.exit.pid)
+  children[0].stdin.end('go\n')
+  const first = await set.waitAnyMember()
+  t.deepEqual([first.data?.name, first.exit.exitCode, first.pidfd], ['first', 3, children[0].pidfd])
+  plain.stdin.end('go\n')
+  const last = await set.waitAnyMember()
+  t.deepEqual([last.data, last.exit.exitCode, last.exit.pid], [undefined, 9, plain.pid])
+  await t.throwsAsync(set.waitAnyMember(), { code: 'ERR_PIDSET_EMPTY' })
+  set.close()
 })

@@ -24,6 +24,7 @@ import {
   type PidsetSystemError,
   type ResourceUsage,
   type ChildExitInfo,
+  type MemberExit,
   type Signal,
   type SignalName,
   type SpawnError,
@@ -104,6 +105,13 @@ async function pidSetTypes(set: PidSet): Promise<void> {
   for await (const exit of set) expectType<Equal<typeof exit, ExitInfo>>()
   expectType<Equal<typeof set extends AsyncIterable<ExitInfo> ? true : false, true>>()
   new PidSet([1, PidFd.open(1)])
+  const jobs = new PidSet<{ name: string }>()
+  jobs.add(1, { name: 'a' })
+  const member = await jobs.waitAnyMember()
+  expectType<Equal<typeof member, MemberExit<{ name: string }>>>()
+  expectType<Equal<typeof member.data, { name: string } | undefined>>()
+  // @ts-expect-error the data is of the set's type
+  jobs.add(1, 42)
   // @ts-expect-error members are pids or PidFds
   new PidSet(['1'])
 }

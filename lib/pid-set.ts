@@ -8,20 +8,35 @@ import type { PendingWait } from './pending-wait'
 import { validatePid, validateWaitOptions, type WaitOptions } from './validate'
 import { Waiters } from './waiters'
 
-interface Member {
+interface Member<T> {
   pidfd: PidFd
   /** Whether the set opened it (from a number), and so closes it. */
   owned: boolean
+  /** What the caller gave add() with it, for waitAnyMember(). */
+  data: T | undefined
+}
+
+/** A member's exit, with what leads back to it: see {@link PidSet.waitAnyMember}. */
+export interface MemberExit<T> {
+  /** How it ended. */
+  exit: ExitInfo
+  /** The member's handle (closed already if the set had opened it). */
+  pidfd: PidFd
+  /** What was given to `add()` with it; undefined if nothing was. */
+  data: T | undefined
 }
 
 /** A member's exit, or the failure to read it, waiting to be reported. */
 type Queued = { pidfd: PidFd; failed: false; info: ExitInfo } | { pidfd: PidFd; failed: true; error: unknown }
 
-/** A pending waitAny() or waitAll(), served in the order they were made. */
-interface Consumer {
-  kind: 'any' | 'all'
-  wait: PendingWait<ExitInfo | ExitInfo[]>
+/** A pending waitAny(), waitAnyMember() or waitAll(), served in the order they were made. */
+interface Consumer<T> {
+  kind: 'any' | 'member' | 'all'
+  wait: PendingWait<Settled<T>>
 }
+
+/** What a wait on a set settles with. */
+type Settled<T> = ExitInfo | ExitInfo[] | MemberExit<T>
 
 /**
  * A set of processes watched for exit together, through one epoll set on
@@ -35,14 +50,14 @@ interface Consumer {
  * PidFds it opened itself (those added as numbers) when they leave. A PidFd
  * may be in several sets: each reports its exit.
  */
-export class PidSet implements AsyncIterable<ExitInfo> {
+export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
   /** @internal Whether `value` is a PidSet (see guardThis). */
   static [kIsInstance](value: unknown): boolean {
     return typeof value === 'object' && value !== null && #members in value
   }
 
   /** Every member, by its handle. */
-  #members = new Map<PidFd, Member>()
+  #members = new Map<PidFd, Member<T>>()
   /**
    * The members with each PID: one, except while a member that has exited
    * (its PID free again) waits to be reported and a new process with its
@@ -54,8 +69,8 @@ export class PidSet implements AsyncIterable<ExitInfo> {
   /** The members in {@link #queue}, for O(1) lookups. */
   #queued = new Set<PidFd>()
   #failures = 0
-  #consumers: Consumer[] = []
-  #waits = new Waiters<ExitInfo | ExitInfo[]>()
+  #consumers: Consumer<T>[] = []
+  #waits = new Waiters<Settled<T>>()
   #closed = false
   #observer: MemberObserver = {
     queueExit: (pidfd, info) => this.#enqueue({ pidfd, failed: false, info }),
@@ -90,15 +105,18 @@ export class PidSet implements AsyncIterable<ExitInfo> {
   /**
    * Adds a member and returns its PidFd. A number is opened (and owned) by
    * the set; a PidFd stays the caller's. If the process is already a member
-   * (the same process, not merely the same PID), that member is returned.
+   * (the same process, not merely the same PID), that member is returned
+   * (its data unchanged). `data` is anything that leads back to what the
+   * member stands for (a job, a name): {@link waitAnyMember} gives it back
+   * with the exit.
    * @throws {Error} code `'ESRCH'` if the PID does not exist, `'EBADF'` if the set or the PidFd is closed, `'EMFILE'`/`'ENOSPC'` if it cannot be watched.
    */
-  add(member: number | PidFd): PidFd {
+  add(member: number | PidFd, data?: T): PidFd {
     this.#open()
     const pid = pidOf(member)
     if (member instanceof PidFd) {
       if (member.closed) throw closedError('PidFd', pid)
-      return this.#find(member) ?? this.#join(member, false)
+      return this.#find(member) ?? this.#join(member, false, data)
     }
     // A running member with this PID is the process the PID names now.
     const running = this.#byPid.get(pid)?.find((candidate) => candidate.isRunning())
@@ -117,7 +135,7 @@ export class PidSet implements AsyncIterable<ExitInfo> {
       opened.close()
       return same
     }
-    return this.#join(opened, true)
+    return this.#join(opened, true, data)
   }
 
   /**
@@ -178,6 +196,15 @@ export class PidSet implements AsyncIterable<ExitInfo> {
   }
 
   /**
+   * As {@link waitAny}, resolving with the exit, the member's handle and
+   * the `data` given to `add()` with it: an exit leads back to what the
+   * member stands for, with no map of PIDs to keep.
+   */
+  waitAnyMember(options?: WaitOptions): Promise<MemberExit<T>> {
+    return this.#consume('member', options) as Promise<MemberExit<T>>
+  }
+
+  /**
    * Waits for every member to exit; all leave the set. Resolves with their
    * exits in the order they happened; `[]` for an empty set. Members added
    * while it waits are waited for too. Rejects as `waitAny()` does.
@@ -232,13 +259,13 @@ export class PidSet implements AsyncIterable<ExitInfo> {
     return this
   }
 
-  #consume(kind: Consumer['kind'], options: unknown): Promise<ExitInfo | ExitInfo[]> {
+  #consume(kind: Consumer<T>['kind'], options: unknown): Promise<Settled<T>> {
     try {
       const opts = validateWaitOptions(options)
       if (opts.signal?.aborted) throw new AbortError(opts.signal.reason)
       this.#open()
-      if (kind === 'any' && this.#members.size === 0) throw emptySetError()
-      const consumer: Consumer = {
+      if (kind !== 'all' && this.#members.size === 0) throw emptySetError()
+      const consumer: Consumer<T> = {
         kind,
         wait: this.#waits.add(opts, () => timeoutError(opts.timeout ?? 0), (settled) => {
           const index = this.#consumers.findIndex((c) => c.wait === settled)
@@ -271,7 +298,7 @@ export class PidSet implements AsyncIterable<ExitInfo> {
     for (;;) {
       const consumer = this.#consumers[0]
       if (!consumer) return
-      if (consumer.kind === 'any') {
+      if (consumer.kind !== 'all') {
         const entry = this.#queue[0]
         if (entry?.failed) {
           this.#takeFailure(0)
@@ -279,8 +306,9 @@ export class PidSet implements AsyncIterable<ExitInfo> {
         } else if (entry) {
           this.#queue.shift()
           this.#queued.delete(entry.pidfd)
-          this.#resolve(consumer, entry.info)
-          this.#leave(entry.pidfd)
+          const { pidfd, info } = entry
+          this.#resolve(consumer, consumer.kind === 'any' ? info : { exit: info, pidfd, data: this.#members.get(pidfd)?.data })
+          this.#leave(pidfd)
         } else if (this.#members.size === 0) {
           this.#reject(consumer, emptySetError())
         } else {
@@ -302,13 +330,13 @@ export class PidSet implements AsyncIterable<ExitInfo> {
   }
 
   /** Settles `consumer`, the first in line. */
-  #resolve(consumer: Consumer, value: ExitInfo | ExitInfo[]): void {
+  #resolve(consumer: Consumer<T>, value: Settled<T>): void {
     this.#consumers.shift()
     this.#waits.resolve(consumer.wait, value)
   }
 
   /** Rejects `consumer`, the first in line. */
-  #reject(consumer: Consumer, err: unknown): void {
+  #reject(consumer: Consumer<T>, err: unknown): void {
     this.#consumers.shift()
     this.#waits.reject(consumer.wait, err)
   }
@@ -389,8 +417,8 @@ export class PidSet implements AsyncIterable<ExitInfo> {
   }
 
   /** Makes `pidfd` a member and watches it; nothing is left behind if that fails. */
-  #join(pidfd: PidFd, owned: boolean): PidFd {
-    this.#members.set(pidfd, { pidfd, owned })
+  #join(pidfd: PidFd, owned: boolean, data?: T): PidFd {
+    this.#members.set(pidfd, { pidfd, owned, data })
     const same = this.#byPid.get(pidfd.pid)
     if (same) same.push(pidfd)
     else this.#byPid.set(pidfd.pid, [pidfd])
@@ -418,7 +446,7 @@ export class PidSet implements AsyncIterable<ExitInfo> {
   }
 }
 
-guardThis(PidSet, ['waitAny', 'waitAll'])
+guardThis(PidSet, ['waitAny', 'waitAnyMember', 'waitAll'])
 
 function pidOf(member: unknown): number {
   if (member instanceof PidFd) return member.pid
