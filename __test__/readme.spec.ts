@@ -30,6 +30,7 @@ interface Block {
 const RUNNABLE = new Set(['js', 'ts'])
 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8')
+const LINES = README.split('\n')
 /** README as a CommonMark parser (the reference one, as GitHub's follows the spec) reads it. */
 const document = new Parser().parse(README)
 
@@ -43,7 +44,7 @@ function nodesOf(root: Node): Node[] {
 
 /** Whether `node` is a fenced code block (not an indented one): it starts at a fence. */
 function isFenced(node: Node): boolean {
-  return node.type === 'code_block' && /^\s*(```|~~~)/.test(README.split('\n')[node.sourcepos[0][0] - 1] ?? '')
+  return node.type === 'code_block' && /^\s*(```|~~~)/.test(LINES[node.sourcepos[0][0] - 1] ?? '')
 }
 
 /** The text of a heading as it renders (code spans included). */
@@ -83,24 +84,23 @@ function readmeBlocks(): Block[] {
 }
 
 test('README renders as written: every fence closes, every heading renders as one, every #anchor link resolves', (t) => {
-  const lines = README.split('\n')
   // A fence that never closes runs to the end of the document: its last
   // line is then not a closing fence.
   for (const node of nodesOf(document).filter(isFenced)) {
-    const last = lines[node.sourcepos[1][0] - 1] ?? ''
+    const last = LINES[node.sourcepos[1][0] - 1] ?? ''
     t.regex(last, /^\s*(```|~~~)\s*$/, `the code block at README.md:${node.sourcepos[0][0]} closes`)
   }
   // The headings a reader of the source sees (lines starting with #,
   // outside ``` fences as they look) are the ones that render.
   const seen: string[] = []
   let inFence = false
-  for (const line of lines) {
+  for (const line of LINES) {
     if (line.startsWith('```')) inFence = !inFence
     else if (!inFence && /^#{1,6} /.test(line)) seen.push(line)
   }
   const rendered = nodesOf(document)
     .filter((n) => n.type === 'heading')
-    .map((n) => lines[n.sourcepos[0][0] - 1])
+    .map((n) => LINES[n.sourcepos[0][0] - 1])
   t.deepEqual(rendered, seen)
   const anchors = new Set(nodesOf(document).filter((n) => n.type === 'heading').map((n) => slug(textOf(n))))
   const links = nodesOf(document).filter((n) => n.type === 'link' && (n.destination ?? '').startsWith('#'))

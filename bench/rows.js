@@ -33,4 +33,4 @@ function explain(keys) {
 /** Fewer samples than this and a p99 says little: it is not shown. */
 const MIN_P99_SAMPLES = 100
 
-module.exports = { ROWS, explain, MIN_P99_SAMPLES }
+module.exports = { explain, MIN_P99_SAMPLES }

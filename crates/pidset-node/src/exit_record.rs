@@ -73,27 +73,21 @@ fn write_rusage(out: &mut [f64], ru: &ResourceUsage) {
         ru.user_cpu_time as f64,
         ru.system_cpu_time as f64,
         ru.max_rss.map_or(-1.0, |kib| kib as f64),
-    ]
-    .into_iter()
-    .chain(
-        [
-            ru.shared_memory_size,
-            ru.unshared_data_size,
-            ru.unshared_stack_size,
-            ru.minor_page_fault,
-            ru.major_page_fault,
-            ru.swapped_out,
-            ru.fs_read,
-            ru.fs_write,
-            ru.ipc_sent,
-            ru.ipc_received,
-            ru.signals_count,
-            ru.voluntary_context_switches,
-            ru.involuntary_context_switches,
-        ]
-        .map(|count| count as f64),
-    );
-    for (slot, value) in out.iter_mut().zip(fields) {
-        *slot = value;
-    }
+        ru.shared_memory_size as f64,
+        ru.unshared_data_size as f64,
+        ru.unshared_stack_size as f64,
+        ru.minor_page_fault as f64,
+        ru.major_page_fault as f64,
+        ru.swapped_out as f64,
+        ru.fs_read as f64,
+        ru.fs_write as f64,
+        ru.ipc_sent as f64,
+        ru.ipc_received as f64,
+        ru.signals_count as f64,
+        ru.voluntary_context_switches as f64,
+        ru.involuntary_context_switches as f64,
+    ];
+    out.iter_mut()
+        .zip(fields)
+        .for_each(|(slot, value)| *slot = value);
 }

@@ -15,39 +15,52 @@
 //! `ru_maxrss` is above it reports its own peak; one at or below it may be
 //! reporting ours, so its peak is not known (`None`).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
 use crate::exit_info::ResourceUsage;
 
 /// Our peak RSS (KiB) just after each unreaped child of [`crate::spawn`]
 /// exec'd, by PID: while we have not reaped it, the PID is that child's.
-static FLOORS: Mutex<Option<HashMap<i32, u64>>> = Mutex::new(None);
+static FLOORS: Mutex<BTreeMap<i32, u64>> = Mutex::new(BTreeMap::new());
 
 /// Records, for child `pid` that has just exec'd, the peak it can have
 /// inherited: ours now.
 pub(crate) fn record(pid: i32) {
     let floor = own_peak_kib();
-    let mut floors = FLOORS.lock().unwrap_or_else(PoisonError::into_inner);
-    floors.get_or_insert_with(HashMap::new).insert(pid, floor);
+    FLOORS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(pid, floor);
 }
 
-/// `usage` of our child `pid`, its `max_rss` kept only if it is the
-/// child's own (above what it inherited).
-pub(crate) fn judge(pid: i32, mut usage: ResourceUsage) -> ResourceUsage {
-    let floors = FLOORS.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(&floor) = floors.as_ref().and_then(|f| f.get(&pid)) {
+/// `usage` of our child `pid`, read without reaping it: its `max_rss`
+/// kept only if it is the child's own (above what it inherited).
+pub(crate) fn judge(pid: i32, usage: ResourceUsage) -> ResourceUsage {
+    let floor = FLOORS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&pid)
+        .copied();
+    above(floor, usage)
+}
+
+/// As [`judge`], for child `pid` just reaped, which is forgotten: its PID
+/// may go to another process.
+pub(crate) fn judge_reaped(pid: i32, usage: ResourceUsage) -> ResourceUsage {
+    let floor = FLOORS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .remove(&pid);
+    above(floor, usage)
+}
+
+/// `usage` with its peak kept only if above `floor` (none: nothing inherited from us).
+fn above(floor: Option<u64>, mut usage: ResourceUsage) -> ResourceUsage {
+    if let Some(floor) = floor {
         usage.max_rss = usage.max_rss.filter(|&peak| peak > floor);
     }
     usage
-}
-
-/// Forgets child `pid`, reaped: its PID may go to another process.
-pub(crate) fn forget(pid: i32) {
-    let mut floors = FLOORS.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(floors) = floors.as_mut() {
-        floors.remove(&pid);
-    }
 }
 
 /// This process's peak resident set size so far, in KiB

@@ -216,16 +216,12 @@ impl PidFd {
     /// from it. Fails with ECHILD if it is not our child or already reaped.
     pub fn reap(&self) -> Result<Option<ExitInfo>> {
         match reap_exit(self.fd.as_fd()) {
-            Ok(Peek::Exited(status, rusage)) => {
-                let rusage = inherited_rss::judge(self.pid, rusage);
-                inherited_rss::forget(self.pid);
-                Ok(Some(ExitInfo {
-                    pid: self.pid,
-                    status,
-                    rusage: Some(rusage),
-                    status_at_reap: false,
-                }))
-            }
+            Ok(Peek::Exited(status, rusage)) => Ok(Some(ExitInfo {
+                pid: self.pid,
+                status,
+                rusage: Some(inherited_rss::judge_reaped(self.pid, rusage)),
+                status_at_reap: false,
+            })),
             Ok(Peek::NotYet) => Ok(None),
             Err(errno) => Err(Error::new(errno, "waitid", Some(self.pid))),
         }
