@@ -84,8 +84,11 @@ export declare class NativePidFd {
  * loop alive is decided by `ref()`/`unref()`.
  */
 export declare class Poller {
-  /** Starts watching on the current thread's event loop. */
-  constructor(onExit: (count: number, records: Float64Array, failures: Array<Error> | undefined) => void)
+  /**
+   * Starts watching: on the current thread's libuv loop, or, with
+   * `portable`, through a thread and a threadsafe function.
+   */
+  constructor(onExit: (count: number, records: Float64Array, failures: Array<Error> | undefined) => void, portable?: boolean)
   /** Arms `pidfd` to be reported once, when its process exits. */
   watch(pidfd: NativePidFd): void
   /** Stops watching `pidfd`; harmless if it is not watched or closed. */

@@ -204,15 +204,15 @@ export function loadError(message: string, cause: unknown, supported: boolean): 
 }
 
 /**
- * Waiting for exits where the runtime cannot watch a descriptor on its
- * event loop through libuv (`runtime`: 'Bun', 'Deno'); `cause` is what the
- * binding said, if it was asked.
+ * Waiting for exits under a runtime that gives addons neither libuv nor
+ * threadsafe functions, so that nothing can wake its JavaScript thread;
+ * `cause` is what the binding said.
  */
 export function unsupportedRuntime(runtime: string, cause?: unknown): CodedError {
   const message =
-    `pidset cannot wait for exits under ${runtime}: it watches processes on the event loop through libuv's uv_poll, ` +
-    `which ${runtime} does not provide to Node-API addons. Handles, kill(), tryWait(), isRunning() and info() work; ` +
-    'wait(), PidSet waits and spawn() need Node.js (20 or later)'
+    `pidset cannot wait for exits under ${runtime}: it offers Node-API addons neither libuv nor threadsafe functions, ` +
+    'so nothing can wake JavaScript when a process exits. Handles, kill(), tryWait(), isRunning() and info() work; ' +
+    'wait(), PidSet waits and spawn() need Node.js (20 or later), Bun or Deno'
   return coded(new Error(message, cause === undefined ? undefined : { cause }), ERROR_CODES.UNSUPPORTED_RUNTIME)
 }
 

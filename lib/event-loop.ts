@@ -1,9 +1,10 @@
-// This thread's exit watcher: one epoll set on Node's loop (see
-// crates/pidset-node/src/poller.rs for why), shared by every PidFd here.
+// This thread's exit watcher: one epoll set, shared by every PidFd here,
+// driven by Node's libuv loop or, where there is none (Bun, Deno), by a
+// thread of the binding's (see crates/pidset-node/src/poller.rs for why).
 import { ExitState } from '../binding'
 import { Poller, type NativePidFd } from './binding'
 import { defer } from './defer'
-import { fromNative, unsupportedRuntime } from './errors'
+import { ERROR_CODES, fromNative, invalidArgValue, unsupportedRuntime } from './errors'
 import type { ExitInfo } from './exit-info'
 import { RECORD_LEN, decodeExit, failureIndex, recordFd, recordState } from './exit-record'
 
@@ -32,22 +33,43 @@ function getPoller(): Poller {
   return poller
 }
 
+/**
+ * Which front-end drives the watcher: `PIDSET_FRONTEND=portable` (or
+ * `libuv`) chooses; by default libuv where the runtime has it (Node), the
+ * portable one where it is known not to (Bun exports libuv's names, but
+ * uv_poll_init aborts the process there: oven-sh/bun#18546).
+ */
+function frontEnd(): 'libuv' | 'portable' | 'auto' {
+  const chosen = process.env.PIDSET_FRONTEND
+  if (chosen === 'libuv' || chosen === 'portable') return chosen
+  if (chosen !== undefined && chosen !== '') throw invalidArgValue('process.env.PIDSET_FRONTEND', chosen, "must be 'libuv' or 'portable'")
+  return process.versions.bun !== undefined || 'Deno' in globalThis ? 'portable' : 'auto'
+}
+
 function createPoller(): Poller {
-  // Bun exports libuv's names to addons, but uv_poll_init aborts the
-  // process there (oven-sh/bun#18546): it must never be called.
-  if (process.versions.bun !== undefined) throw unsupportedRuntime('Bun')
+  const mode = frontEnd()
+  if (mode !== 'portable') {
+    try {
+      return new Poller(dispatch)
+    } catch (err) {
+      const e = fromNative(err) as { code?: unknown; syscall?: unknown }
+      // No libuv in the process: unless libuv was asked for, go portable.
+      if (!(mode === 'auto' && e.code === 'ENOSYS' && e.syscall === 'uv_poll_init')) throw e
+    }
+  }
   try {
-    return new Poller(dispatch)
+    return new Poller(dispatch, true)
   } catch (err) {
-    const e = fromNative(err) as { code?: unknown; syscall?: unknown }
-    // The binding found no libuv in the process (Deno).
-    if (e.code === 'ENOSYS' && e.syscall === 'uv_poll_init') throw unsupportedRuntime(runtimeName(), e)
+    const e = fromNative(err) as { code?: unknown }
+    // Neither libuv nor threadsafe functions: nothing can wake this thread.
+    if (e.code === ERROR_CODES.NAPI) throw unsupportedRuntime(runtimeName(), e)
     throw e
   }
 }
 
 /** The name of the runtime this is, for errors. */
 function runtimeName(): string {
+  if (process.versions.bun !== undefined) return 'Bun'
   return 'Deno' in globalThis ? 'Deno' : 'this runtime'
 }
 

@@ -1,5 +1,4 @@
 // spawn() and Subprocess: children pidset starts and owns.
-import { Socket, type SocketConstructorOpts } from 'node:net'
 import { closeSync } from 'node:fs'
 import { pipeline, Readable, type Writable } from 'node:stream'
 import { spawnChild, type NativePidFd } from './binding'
@@ -9,6 +8,7 @@ import { assertCanWait } from './event-loop'
 import { scratch } from './exit-record'
 import { PidFd, kAdopt, kExitKnown, kWatchExit } from './pid-fd'
 import { signalName, toSignalNumber, type Signal } from './signals'
+import { pipeStream } from './pipe-stream'
 import { planSpawn, type SpawnOptions, type SpawnPlan, type StdioStream } from './spawn-options'
 import { guardThis, kIsInstance } from './guard-this'
 import { ownOption } from './validate'
@@ -157,9 +157,9 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
     this.#handle = handle
     this.pidfd = PidFd[kAdopt](copy)
     // Typed by the stdio option the child was started with (see spawn()).
-    this.stdin = (streams[0] >= 0 ? pipeSocket(streams[0], false) : null) as Stdin
-    this.stdout = (streams[1] >= 0 ? pipeSocket(streams[1], true) : null) as Stdout
-    this.stderr = (streams[2] >= 0 ? pipeSocket(streams[2], true) : null) as Stderr
+    this.stdin = (streams[0] >= 0 ? pipeStream(streams[0], false) : null) as Stdin
+    this.stdout = (streams[1] >= 0 ? pipeStream(streams[1], true) : null) as Stdout
+    this.stderr = (streams[2] >= 0 ? pipeStream(streams[2], true) : null) as Stderr
     if (plan.input !== undefined && this.stdin) writeInput(this.stdin, plan.input)
     this.exited = exited.then(
       (info) => this.#onExit(info),
@@ -336,16 +336,6 @@ function waitRefusal(): unknown {
   } catch (err) {
     return err
   }
-}
-
-/**
- * The parent's end of a piped stream. Node's stream constructors read
- * their options, inherited ones included: the names pidset's own options
- * share with them are given as own properties, so that a polluted
- * `Object.prototype.signal` or `.encoding` cannot reach the child's pipes.
- */
-function pipeSocket(fd: number, readable: boolean): Socket {
-  return new Socket({ fd, readable, writable: !readable, signal: undefined, encoding: undefined, timeout: undefined } as SocketConstructorOpts)
 }
 
 /**

@@ -11,6 +11,7 @@ mod kernel_support;
 mod native_pidfd;
 mod poller;
 mod spawn;
+mod thread_wakeup;
 mod uv;
 
 use napi_derive::napi;

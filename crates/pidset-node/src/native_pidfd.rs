@@ -1,5 +1,5 @@
 use std::os::fd::{AsRawFd, BorrowedFd, IntoRawFd};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -14,7 +14,7 @@ use crate::exit_record::{self, ExitState, EXIT_RECORD_LEN};
 #[napi]
 pub struct NativePidFd {
     pid: i32,
-    inner: Option<Rc<PidFd>>,
+    inner: Option<Arc<PidFd>>,
     /// It is the handle `spawn` reaps its child through, and the child is
     /// not reaped yet: if the handle goes first (its worker thread was
     /// terminated), the child goes to `pidset::reap_when_exited`.
@@ -29,7 +29,7 @@ impl NativePidFd {
         let inner = PidFd::open(pid).map_err(|e| syscall_error(&env, &e))?;
         Ok(Self {
             pid,
-            inner: Some(Rc::new(inner)),
+            inner: Some(Arc::new(inner)),
             owns_child: false,
         })
     }
@@ -66,14 +66,14 @@ impl NativePidFd {
     #[napi(factory)]
     pub fn adopt(env: Env, fd: i32) -> Result<Self> {
         let inner = with_borrowed(&env, fd, "fcntl", PidFd::adopt)?;
-        Ok(Self::from_core(Rc::new(inner)))
+        Ok(Self::from_core(Arc::new(inner)))
     }
 
     /// The process at the other end of the Unix-domain socket `fd`.
     #[napi(factory)]
     pub fn from_peer(env: Env, fd: i32) -> Result<Self> {
         let inner = with_borrowed(&env, fd, "getsockopt", PidFd::from_peer)?;
-        Ok(Self::from_core(Rc::new(inner)))
+        Ok(Self::from_core(Arc::new(inner)))
     }
 
     /// What the kernel knows of the running process (`ProcessInfo`).
@@ -182,7 +182,7 @@ impl NativePidFd {
     #[napi]
     pub fn reap(&mut self, env: Env, mut out: Float64ArraySlice) -> Result<ExitState> {
         let out = record_buffer(&mut out)?;
-        let pidfd = Rc::clone(self.get(&env, "waitid")?);
+        let pidfd = Arc::clone(self.get(&env, "waitid")?);
         let reaped = pidfd.reap();
         // Reaped now, or by someone else before (ECHILD): nothing to hand on.
         if !matches!(reaped, Ok(None)) {
@@ -210,7 +210,7 @@ impl NativePidFd {
     pub fn duplicate(&self, env: Env) -> Result<NativePidFd> {
         let pidfd = self.get(&env, "dup")?;
         let copy = pidfd.try_clone().map_err(|e| syscall_error(&env, &e))?;
-        Ok(Self::from_core(Rc::new(copy)))
+        Ok(Self::from_core(Arc::new(copy)))
     }
 
     /// Kills and reaps a child pidset started whose start cannot be
@@ -240,7 +240,7 @@ impl Drop for NativePidFd {
 
 impl NativePidFd {
     /// Wraps a handle the core opened.
-    pub(crate) fn from_core(inner: Rc<PidFd>) -> Self {
+    pub(crate) fn from_core(inner: Arc<PidFd>) -> Self {
         Self {
             pid: inner.pid(),
             inner: Some(inner),
@@ -252,7 +252,7 @@ impl NativePidFd {
     pub(crate) fn from_spawn(inner: PidFd) -> Self {
         Self {
             pid: inner.pid(),
-            inner: Some(Rc::new(inner)),
+            inner: Some(Arc::new(inner)),
             owns_child: true,
         }
     }
@@ -274,7 +274,7 @@ impl NativePidFd {
     }
 
     /// The open handle, or EBADF naming `syscall` once closed.
-    pub(crate) fn get(&self, env: &Env, syscall: &'static str) -> Result<&Rc<PidFd>> {
+    pub(crate) fn get(&self, env: &Env, syscall: &'static str) -> Result<&Arc<PidFd>> {
         self.inner
             .as_ref()
             .ok_or_else(|| closed_error(env, syscall, self.pid))

@@ -1,37 +1,45 @@
-//! Exit notifications on Node's own event loop.
+//! Exit notifications on the JavaScript thread, from one engine with two
+//! front-ends, chosen when the poller is created.
 //!
-//! Why this design: the per-thread [`ExitWatcher`] holds every watched pidfd
-//! in one epoll instance, whose one descriptor is registered with Node's
-//! libuv loop as a `uv_poll_t`. When processes exit, libuv's own
-//! `epoll_wait` wakes, the callback below runs on the JavaScript thread,
+//! The engine is the per-thread [`ExitWatcher`]: every watched pidfd in one
+//! epoll instance, whose one descriptor polls readable while exits are
+//! ready. When it does, `Shared::dispatch` runs on the JavaScript thread,
 //! reads every ready exit natively and hands the batch to JavaScript in one
-//! call, as numbers. Measured against the alternatives (bench/ and the
-//! pilot in ../shared/reference, kill to a JavaScript callback, 2 vCPUs):
-//! this wake-up path reaches JavaScript at 0.92-0.94x the time of
-//! child_process's 'exit' event, as fast as a `uv_poll_t` per pidfd
-//! (0.9x in the pilot), while keeping libuv's epoll set at one descriptor
-//! per thread (a `uv_poll_t` per pidfd would let libuv abort the process
-//! when `fs.epoll.max_user_watches` runs out; see `uv.rs`). A thread blocked
-//! in `epoll_wait` calling a threadsafe function costs a thread hop per
-//! exit (1.7x), and an `AsyncTask` per wait would occupy a libuv threadpool
-//! thread each. Worker threads each load the module, and so get a `Poller`
-//! on their own loop.
+//! call, as numbers. What differs is who notices the readability:
+//!
+//! - **Node's loop** (`uv.rs`): the descriptor is registered with Node's
+//!   libuv loop as a `uv_poll_t`, so libuv's own `epoll_wait` wakes for it.
+//!   Measured against the alternatives (bench/, kill to a JavaScript
+//!   callback, 2 vCPUs): this reaches JavaScript at 0.92-0.94x the time of
+//!   child_process's 'exit' event, as fast as a `uv_poll_t` per pidfd, while
+//!   keeping libuv's epoll set at one descriptor per thread (a `uv_poll_t`
+//!   per pidfd would let libuv abort the process when
+//!   `fs.epoll.max_user_watches` runs out; see `uv.rs`).
+//! - **Portable** (`thread_wakeup.rs`): a thread of ours waits on the
+//!   descriptor, collects the reports itself and wakes the JavaScript
+//!   thread through a threadsafe function, which takes them from an inbox.
+//!   Bun and Deno load Node-API addons but give them no libuv; this works
+//!   wherever threadsafe functions do, at the cost of a thread hop per batch.
+//!
+//! Worker threads each load the module, and so get a `Poller` of their own.
 
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_int, c_void};
 use std::os::fd::{AsFd, AsRawFd};
 use std::ptr;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
-use pidset::{Event, ExitWatcher, Report};
+use pidset::{lock_watcher, Event, ExitWatcher, Report, SharedWatcher};
 
 use crate::error::{napi_call_error, syscall_error, syscall_failure, uv_error};
 use crate::exit_record::{self, records_len, ExitState, EXIT_RECORD_LEN};
 use crate::native_pidfd::NativePidFd;
+use crate::thread_wakeup::{take_all, Inbox, StartFailure, ThreadWakeup};
 use crate::uv::{PollHandle, UvPoll};
 
 /// Watches pidfds on this thread's event loop and calls
@@ -48,13 +56,26 @@ pub struct Poller {
     shared: Rc<Shared>,
 }
 
-/// What the libuv callbacks and the JavaScript object share. The libuv
-/// handle owns one `Rc` (as its `data`) until its close callback.
+/// Who tells the poller that its watcher has reports.
+enum Wakeup {
+    /// Node's libuv loop, through a `uv_poll_t`.
+    Loop(PollHandle),
+    /// A thread of ours, through a threadsafe function.
+    Thread(ThreadWakeup),
+}
+
+/// What the front-end's callbacks and the JavaScript object share. The
+/// libuv handle owns one `Rc` (as its `data`) until its close callback; in
+/// the portable front-end the threadsafe function owns one (its context)
+/// until its finalizer, and the environment's cleanup hook another.
 struct Shared {
     env: sys::napi_env,
-    watcher: RefCell<ExitWatcher>,
+    /// Shared with the portable front-end's thread, which collects from it.
+    watcher: SharedWatcher,
+    /// What that thread collected, for `dispatch` to take.
+    inbox: Inbox,
     /// `None` once the environment is being torn down.
-    handle: RefCell<Option<PollHandle>>,
+    wakeup: RefCell<Option<Wakeup>>,
     callback: Cell<sys::napi_ref>,
     /// The `Float64Array` that batches are written into (see `records`).
     records: Cell<sys::napi_ref>,
@@ -66,19 +87,19 @@ struct Shared {
 
 #[napi]
 impl Poller {
-    /// Starts watching on the current thread's event loop.
+    /// Starts watching: on the current thread's libuv loop, or, with
+    /// `portable`, through a thread and a threadsafe function.
     #[napi(
         constructor,
-        ts_args_type = "onExit: (count: number, records: Float64Array, failures: Array<Error> | undefined) => void"
+        ts_args_type = "onExit: (count: number, records: Float64Array, failures: Array<Error> | undefined) => void, portable?: boolean"
     )]
-    pub fn new(env: Env, on_exit: Function<Unknown, ()>) -> Result<Self> {
+    pub fn new(env: Env, on_exit: Function<Unknown, ()>, portable: Option<bool>) -> Result<Self> {
         let watcher = ExitWatcher::new().map_err(|e| syscall_error(&env, &e))?;
-        let event_loop = env.get_uv_event_loop()?;
-        let raw_env = env.raw();
         let shared = Rc::new(Shared {
-            env: raw_env,
-            watcher: RefCell::new(watcher),
-            handle: RefCell::new(None),
+            env: env.raw(),
+            watcher: Arc::new(Mutex::new(watcher)),
+            inbox: Arc::new(Mutex::new(Vec::new())),
+            wakeup: RefCell::new(None),
             callback: Cell::new(ptr::null_mut()),
             records: Cell::new(ptr::null_mut()),
             events: RefCell::new(Vec::new()),
@@ -86,38 +107,11 @@ impl Poller {
             cleanup_hook: Cell::new(ptr::null_mut()),
         });
         shared.init_callback(&env, on_exit.raw())?;
-
-        let data = Box::into_raw(Box::new(Rc::clone(&shared))).cast::<c_void>();
-        let epoll_fd = shared.watcher.borrow().as_fd().as_raw_fd();
-        // SAFETY: the loop is this thread's live loop; the epoll descriptor is
-        // owned by `shared`, which the handle keeps alive through `data`
-        // until its close callback.
-        match unsafe { PollHandle::start(event_loop, epoll_fd, data, on_readable) } {
-            Ok(handle) => {
-                handle.set_ref(false);
-                *shared.handle.borrow_mut() = Some(handle);
-            }
-            Err((call, status)) => {
-                // SAFETY: no handle holds `data` (a handle closed on the way
-                // out frees only its own memory), so it is ours to reclaim.
-                drop(unsafe { Box::from_raw(data.cast::<Rc<Shared>>()) });
-                shared.release_callback();
-                return Err(uv_error(&env, call, status));
-            }
+        if portable.unwrap_or(false) {
+            start_thread(&env, &shared, on_exit.raw())?;
+        } else {
+            start_loop(&env, &shared)?;
         }
-
-        let mut hook = ptr::null_mut();
-        // SAFETY: a valid env, a hook with the right signature, and `data`,
-        // which stays valid until the handle's close callback, which the hook
-        // itself starts and which removes the hook.
-        let status = unsafe {
-            sys::napi_add_async_cleanup_hook(raw_env, Some(on_env_cleanup), data, &mut hook)
-        };
-        if status != sys::Status::napi_ok {
-            shared.shut_down();
-            return Err(napi_call_error(&env, "napi_add_async_cleanup_hook", status));
-        }
-        shared.cleanup_hook.set(hook);
         Ok(Self { shared })
     }
 
@@ -125,8 +119,8 @@ impl Poller {
     #[napi]
     pub fn watch(&self, env: Env, pidfd: &NativePidFd) -> Result<()> {
         let pidfd = pidfd.get(&env, "epoll_ctl")?;
-        let mut watcher = self.shared.watcher.try_borrow_mut().map_err(|_| busy())?;
-        watcher.watch(pidfd).map_err(|e| syscall_error(&env, &e))
+        let result = lock_watcher(&self.shared.watcher).watch(pidfd);
+        result.map_err(|e| syscall_error(&env, &e))
     }
 
     /// Stops watching `pidfd`; harmless if it is not watched or closed.
@@ -135,32 +129,102 @@ impl Poller {
         let Ok(pidfd) = pidfd.get(&env, "epoll_ctl") else {
             return Ok(());
         };
-        let mut watcher = self.shared.watcher.try_borrow_mut().map_err(|_| busy())?;
-        watcher.unwatch(pidfd);
+        lock_watcher(&self.shared.watcher).unwatch(pidfd);
         Ok(())
     }
 
     /// Keep the event loop alive (while any descriptor is watched).
     #[napi(js_name = "ref")]
     pub fn keep_alive(&self) {
-        if let Some(handle) = self.shared.handle.borrow().as_ref() {
-            handle.set_ref(true);
-        }
+        self.shared.set_ref(true);
     }
 
     /// Let the event loop exit even though descriptors are watched.
     #[napi(js_name = "unref")]
     pub fn let_exit(&self) {
-        if let Some(handle) = self.shared.handle.borrow().as_ref() {
-            handle.set_ref(false);
-        }
+        self.shared.set_ref(false);
     }
 }
 
-/// The watcher is borrowed only inside these methods and inside `dispatch`,
-/// which releases it before calling JavaScript, so this cannot happen.
-fn busy() -> napi::Error {
-    napi::Error::new(Status::GenericFailure, "the poller is busy")
+/// Starts the libuv front-end.
+fn start_loop(env: &Env, shared: &Rc<Shared>) -> Result<()> {
+    let event_loop = env.get_uv_event_loop()?;
+    let data = Box::into_raw(Box::new(Rc::clone(shared))).cast::<c_void>();
+    let epoll_fd = lock_watcher(&shared.watcher).as_fd().as_raw_fd();
+    // SAFETY: the loop is this thread's live loop; the epoll descriptor is
+    // owned by `shared`, which the handle keeps alive through `data`
+    // until its close callback.
+    match unsafe { PollHandle::start(event_loop, epoll_fd, data, on_readable) } {
+        Ok(handle) => {
+            handle.set_ref(false);
+            *shared.wakeup.borrow_mut() = Some(Wakeup::Loop(handle));
+        }
+        Err((call, status)) => {
+            // SAFETY: no handle holds `data` (a handle closed on the way
+            // out frees only its own memory), so it is ours to reclaim.
+            drop(unsafe { Box::from_raw(data.cast::<Rc<Shared>>()) });
+            shared.release_callback();
+            return Err(uv_error(env, call, status));
+        }
+    }
+    let mut hook = ptr::null_mut();
+    // SAFETY: a valid env, a hook with the right signature, and `data`,
+    // which stays valid until the handle's close callback, which the hook
+    // itself starts and which removes the hook.
+    let status = unsafe {
+        sys::napi_add_async_cleanup_hook(shared.env, Some(on_env_cleanup), data, &mut hook)
+    };
+    if status != sys::Status::napi_ok {
+        shared.shut_down();
+        return Err(napi_call_error(env, "napi_add_async_cleanup_hook", status));
+    }
+    shared.cleanup_hook.set(hook);
+    Ok(())
+}
+
+/// Starts the portable front-end.
+fn start_thread(env: &Env, shared: &Rc<Shared>, func: sys::napi_value) -> Result<()> {
+    let context = Box::into_raw(Box::new(Rc::clone(shared))).cast::<c_void>();
+    // SAFETY: on the env's thread, with the callback a live function;
+    // `context` is reclaimed only by `on_thread_finalize`, or below when the
+    // function was never created.
+    let started = unsafe {
+        ThreadWakeup::start(
+            shared.env,
+            func,
+            Arc::clone(&shared.watcher),
+            Arc::clone(&shared.inbox),
+            context,
+            on_ready,
+            on_thread_finalize,
+        )
+    };
+    match started {
+        Ok(wakeup) => *shared.wakeup.borrow_mut() = Some(Wakeup::Thread(wakeup)),
+        Err(failure) => {
+            let err = match failure {
+                StartFailure::NotCreated(call, status) => {
+                    // SAFETY: nothing else holds `context`.
+                    drop(unsafe { Box::from_raw(context.cast::<Rc<Shared>>()) });
+                    napi_call_error(env, call, status)
+                }
+                StartFailure::Thread(err) => syscall_error(env, &err),
+            };
+            shared.release_callback();
+            return Err(err);
+        }
+    }
+    let data = Box::into_raw(Box::new(Rc::clone(shared))).cast::<c_void>();
+    // SAFETY: a valid env and hook; `data` is reclaimed by the hook, or
+    // below if it could not be added.
+    let status = unsafe { sys::napi_add_env_cleanup_hook(shared.env, Some(on_env_exit), data) };
+    if status != sys::Status::napi_ok {
+        // SAFETY: the hook was not added, so nothing else holds `data`.
+        drop(unsafe { Box::from_raw(data.cast::<Rc<Shared>>()) });
+        shared.shut_down();
+        return Err(napi_call_error(env, "napi_add_env_cleanup_hook", status));
+    }
+    Ok(())
 }
 
 impl Shared {
@@ -228,33 +292,67 @@ impl Shared {
         }
     }
 
-    /// Stops watching for good: closes the libuv handle (whose callback
-    /// frees it and the shared state) and drops the JavaScript callback.
-    fn shut_down(&self) {
-        self.release_callback();
-        if let Some(handle) = self.handle.borrow_mut().take() {
-            handle.close(on_closed);
+    /// The environment is being torn down, and frees its own values: stops
+    /// the front-end and forgets the references without deleting them
+    /// (Deno's teardown has no handle scope, and deleting one there aborts).
+    fn abandon(&self) {
+        self.callback.set(ptr::null_mut());
+        self.records.set(ptr::null_mut());
+        self.context.set(ptr::null_mut());
+        match self.wakeup.borrow_mut().take() {
+            Some(Wakeup::Loop(handle)) => handle.close(on_closed),
+            Some(Wakeup::Thread(wakeup)) => wakeup.close(),
+            None => {}
         }
     }
 
-    /// Reads the exits that are ready and passes them to JavaScript. One
-    /// batch per loop turn: if more are ready, the epoll descriptor stays
-    /// readable and libuv calls again on the next turn.
+    /// Whether a pending report keeps the runtime alive.
+    fn set_ref(&self, keep_alive: bool) {
+        match self.wakeup.borrow().as_ref() {
+            Some(Wakeup::Loop(handle)) => handle.set_ref(keep_alive),
+            // SAFETY: methods of the JavaScript object run on the env's thread.
+            Some(Wakeup::Thread(wakeup)) => unsafe { wakeup.set_ref(self.env, keep_alive) },
+            None => {}
+        }
+    }
+
+    /// Stops watching for good: closes the front-end (whose callback frees
+    /// it and its share of the state) and drops the JavaScript callback.
+    fn shut_down(&self) {
+        self.release_callback();
+        match self.wakeup.borrow_mut().take() {
+            Some(Wakeup::Loop(handle)) => handle.close(on_closed),
+            Some(Wakeup::Thread(wakeup)) => wakeup.close(),
+            None => {}
+        }
+    }
+
+    /// Passes the exits that are ready to JavaScript: read here (libuv
+    /// front-end) or taken from what the collector thread read (portable).
+    /// One batch per loop turn: if more are ready, the epoll descriptor
+    /// stays readable and libuv calls again on the next turn.
     fn dispatch(&self) {
-        // Neither borrow can fail: JavaScript cannot call back into a
-        // dispatch, and the watcher is borrowed only while it is called.
+        // Cannot fail: JavaScript cannot call back into a dispatch.
         let Ok(mut events) = self.events.try_borrow_mut() else {
             return;
         };
-        match self.watcher.try_borrow_mut() {
-            Ok(mut watcher) => watcher.collect(Some(Duration::ZERO), &mut events),
-            Err(_) => return,
-        };
+        match self.wakeup.borrow().as_ref() {
+            Some(Wakeup::Thread(_)) => events.append(&mut take_all(&self.inbox)),
+            _ => {
+                lock_watcher(&self.watcher).collect(Some(Duration::ZERO), &mut events);
+            }
+        }
         if !events.is_empty() && !self.callback.get().is_null() {
-            // SAFETY: called on the env's thread from a libuv callback, with
-            // the references and async context still alive (all are
+            // SAFETY: called on the env's thread from a front-end callback,
+            // with the references and async context still alive (all are
             // released only by `shut_down`, which also stops these calls).
-            unsafe { self.call_on_exit(&events) };
+            if !unsafe { self.call_on_exit(&events) } {
+                // The exits were disarmed by their reports: dropped here,
+                // their waits would hang. The watcher keeps them and polls
+                // readable, so they come again (next loop turn, or from
+                // the collector thread).
+                lock_watcher(&self.watcher).give_back(&mut events);
+            }
         }
         // Our shares of the descriptors go now: a handle closed during the
         // call closes its descriptor here.
@@ -265,19 +363,21 @@ impl Shared {
     /// `napi_make_callback`, which, unlike a plain function call, runs the
     /// microtask and nextTick queues afterwards: without it, promises
     /// settled by the callback would wait for some unrelated callback to
-    /// drain them.
+    /// drain them. Returns whether the batch reached JavaScript (an
+    /// exception thrown by the callback counts: it ran).
     ///
     /// # Safety
     /// Must run on the env's thread outside any JavaScript frame, with live
     /// references and async context.
-    unsafe fn call_on_exit(&self, events: &[Event]) {
+    unsafe fn call_on_exit(&self, events: &[Event]) -> bool {
         let env = self.env;
         let mut scope = ptr::null_mut();
+        let mut delivered = false;
         // SAFETY: per this function's contract; every value created below
         // lives in this handle scope, which is closed before returning.
         unsafe {
             if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
-                return;
+                return false;
             }
             let mut func = ptr::null_mut();
             let mut recv = ptr::null_mut();
@@ -293,15 +393,20 @@ impl Shared {
             };
             if let Some(argv) = args {
                 let mut result = ptr::null_mut();
-                let status = sys::napi_make_callback(
-                    env,
-                    self.context.get(),
-                    recv,
-                    func,
-                    argv.len(),
-                    argv.as_ptr(),
-                    &mut result,
-                );
+                let status = match injected_napi_fault("napi_make_callback") {
+                    Some(status) => status,
+                    None => sys::napi_make_callback(
+                        env,
+                        self.context.get(),
+                        recv,
+                        func,
+                        argv.len(),
+                        argv.as_ptr(),
+                        &mut result,
+                    ),
+                };
+                delivered =
+                    status == sys::Status::napi_ok || status == sys::Status::napi_pending_exception;
                 if status == sys::Status::napi_pending_exception {
                     // An exception escaping the callback is the program's, as
                     // if thrown from an event handler: report it the same way.
@@ -315,6 +420,22 @@ impl Shared {
             }
             sys::napi_close_handle_scope(env, scope);
         }
+        delivered
+    }
+}
+
+/// The status a test made the Node-API call `call` fail with (see
+/// `injectFault`); always `None` without the `fault-injection` feature.
+#[inline]
+fn injected_napi_fault(call: &str) -> Option<sys::napi_status> {
+    #[cfg(feature = "fault-injection")]
+    {
+        pidset::fault::take(call)
+    }
+    #[cfg(not(feature = "fault-injection"))]
+    {
+        let _ = call;
+        None
     }
 }
 
@@ -454,6 +575,41 @@ unsafe extern "C" fn on_readable(handle: *mut UvPoll, _status: c_int, _events: c
     // Unwinding into libuv would be undefined behaviour; nothing here is
     // expected to panic, but if it did, the batch is dropped instead.
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shared.dispatch()));
+}
+
+unsafe extern "C" fn on_ready(
+    env: sys::napi_env,
+    _js_callback: sys::napi_value,
+    context: *mut c_void,
+    _data: *mut c_void,
+) {
+    // The function is being torn down: nothing may be called.
+    if env.is_null() || context.is_null() {
+        return;
+    }
+    // SAFETY: `context` is the boxed Rc given to the threadsafe function,
+    // reclaimed only by its finalizer, which cannot run during this call.
+    let shared = unsafe { &*context.cast::<Rc<Shared>>() };
+    // Unwinding into the runtime would be undefined behaviour; see
+    // `on_readable`.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shared.dispatch()));
+}
+
+unsafe extern "C" fn on_thread_finalize(
+    _env: sys::napi_env,
+    data: *mut c_void,
+    _hint: *mut c_void,
+) {
+    // SAFETY: the boxed Rc given as the function's finalize data (and
+    // context), reclaimed exactly once, here, after its last call.
+    drop(unsafe { Box::from_raw(data.cast::<Rc<Shared>>()) });
+}
+
+unsafe extern "C" fn on_env_exit(data: *mut c_void) {
+    // SAFETY: the boxed Rc added with the hook in `start_thread`, reclaimed
+    // exactly once, here (the hook runs once and is never removed).
+    let shared = unsafe { Box::from_raw(data.cast::<Rc<Shared>>()) };
+    shared.abandon();
 }
 
 unsafe extern "C" fn on_env_cleanup(hook: sys::napi_async_cleanup_hook_handle, data: *mut c_void) {

@@ -78,6 +78,16 @@ impl Epoll {
         .map_err(|e| Error::new(e.raw_os_error(), "epoll_ctl", None))
     }
 
+    /// Adds `fd` (an eventfd, say) level-triggered for input, so that the
+    /// instance polls readable for as long as `fd` does. Its readiness is
+    /// reported by [`ready`](Self::ready) as descriptor -1, which no watched
+    /// pidfd can be.
+    pub fn add_doorbell(&self, fd: BorrowedFd<'_>) -> Result<()> {
+        let data = epoll::EventData::new_u64(DOORBELL_TOKEN);
+        epoll::add(&self.fd, fd, data, epoll::EventFlags::IN)
+            .map_err(|e| Error::new(e.raw_os_error(), "epoll_ctl", None))
+    }
+
     /// Stops watching `pidfd`. Unwatching one that is not watched is harmless.
     pub fn unwatch(&self, pidfd: BorrowedFd<'_>) -> Result<()> {
         match epoll::delete(&self.fd, pidfd) {
@@ -125,6 +135,9 @@ impl AsFd for Epoll {
         self.fd.as_fd()
     }
 }
+
+/// The token of the doorbell: above every descriptor, so it reads back as -1.
+const DOORBELL_TOKEN: u64 = u64::MAX;
 
 // A descriptor is never negative, so it survives the round trip through the
 // event's u64 unchanged.

@@ -2,9 +2,11 @@
 //! reported exactly once, whatever fails.
 
 use std::collections::HashMap;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::rc::Rc;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::Arc;
 use std::time::Duration;
+
+use rustix::event::{eventfd, EventfdFlags};
 
 use crate::epoll::{Epoll, Interest};
 use crate::error::{Error, Result};
@@ -29,13 +31,13 @@ pub enum Report {
 #[derive(Debug)]
 pub struct Event {
     /// The process, as it was watched.
-    pub pidfd: Rc<PidFd>,
+    pub pidfd: Arc<PidFd>,
     /// What became of it.
     pub report: Report,
 }
 
 struct Watched {
-    pidfd: Rc<PidFd>,
+    pidfd: Arc<PidFd>,
     interest: Interest,
 }
 
@@ -55,22 +57,53 @@ pub struct ExitWatcher {
     epoll: Epoll,
     watched: HashMap<RawFd, Watched>,
     ready: Vec<RawFd>,
+    /// Reports collected but not delivered (see [`give_back`](Self::give_back)),
+    /// handed out first by the next [`collect`](Self::collect).
+    undelivered: Vec<Event>,
+    /// An eventfd in the epoll set, readable exactly while `undelivered` is
+    /// not empty: that keeps the watcher's descriptor readable, so the event
+    /// loop driving it calls again.
+    doorbell: OwnedFd,
 }
 
 impl ExitWatcher {
     /// An empty watcher.
     pub fn new() -> Result<Self> {
+        let epoll = Epoll::new()?;
+        let doorbell = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)
+            .map_err(|e| Error::new(e.raw_os_error(), "eventfd", None))?;
+        epoll.add_doorbell(doorbell.as_fd())?;
         Ok(Self {
-            epoll: Epoll::new()?,
+            epoll,
             watched: HashMap::new(),
             ready: Vec::new(),
+            undelivered: Vec::new(),
+            doorbell,
         })
+    }
+
+    /// Takes back reports that [`collect`](Self::collect) produced but that
+    /// could not be delivered (the binding failed to hand them to
+    /// JavaScript): the next `collect` returns them first, and until then the
+    /// watcher's descriptor polls readable. Their processes were disarmed by
+    /// the report, so without this they would never be reported again.
+    pub fn give_back(&mut self, events: &mut Vec<Event>) {
+        if events.is_empty() {
+            return;
+        }
+        if self.undelivered.is_empty() {
+            // Cannot fail short of the counter's overflow, which one write
+            // per batch cannot reach; if it did, the reports would still be
+            // returned by the next `collect`, just not announced.
+            let _ = rustix::io::write(&self.doorbell, &1u64.to_ne_bytes());
+        }
+        self.undelivered.append(events);
     }
 
     /// Watches `pidfd` for its exit; watching it again re-arms it. If this
     /// fails (`ENOSPC`: `fs.epoll.max_user_watches` reached), it is not
     /// watched.
-    pub fn watch(&mut self, pidfd: &Rc<PidFd>) -> Result<()> {
+    pub fn watch(&mut self, pidfd: &Arc<PidFd>) -> Result<()> {
         let fd = pidfd.as_raw_fd();
         if let Err(err) = self.epoll.arm(pidfd.as_fd(), Interest::Exit) {
             self.remove(fd);
@@ -79,7 +112,7 @@ impl ExitWatcher {
         self.watched.insert(
             fd,
             Watched {
-                pidfd: Rc::clone(pidfd),
+                pidfd: Arc::clone(pidfd),
                 interest: Interest::Exit,
             },
         );
@@ -89,7 +122,7 @@ impl ExitWatcher {
     /// Stops watching `pidfd`; returns whether it was watched.
     pub fn unwatch(&mut self, pidfd: &PidFd) -> bool {
         match self.watched.get(&pidfd.as_raw_fd()) {
-            Some(w) if std::ptr::eq(Rc::as_ptr(&w.pidfd), pidfd) => {
+            Some(w) if std::ptr::eq(Arc::as_ptr(&w.pidfd), pidfd) => {
                 self.remove(pidfd.as_raw_fd());
                 true
             }
@@ -101,7 +134,7 @@ impl ExitWatcher {
     pub fn is_watched(&self, pidfd: &PidFd) -> bool {
         self.watched
             .get(&pidfd.as_raw_fd())
-            .is_some_and(|w| std::ptr::eq(Rc::as_ptr(&w.pidfd), pidfd))
+            .is_some_and(|w| std::ptr::eq(Arc::as_ptr(&w.pidfd), pidfd))
     }
 
     /// How many processes are watched.
@@ -121,6 +154,14 @@ impl ExitWatcher {
     /// more.
     pub fn collect(&mut self, timeout: Option<Duration>, events: &mut Vec<Event>) -> usize {
         let before = events.len();
+        if !self.undelivered.is_empty() {
+            // Silence the doorbell first, then hand the reports out: a report
+            // given back again rings it anew.
+            let mut count = [0u8; 8];
+            let _ = rustix::io::read(&self.doorbell, &mut count);
+            events.append(&mut self.undelivered);
+            return events.len() - before;
+        }
         self.ready.clear();
         if let Err(err) = self.epoll.ready(&mut self.ready, timeout) {
             // Which processes exited is unknown: tell every one, so that
@@ -151,7 +192,7 @@ impl ExitWatcher {
     fn report(&mut self, fd: RawFd) -> Option<Event> {
         // Unwatched since the event was queued: nothing to report.
         let w = self.watched.get(&fd)?;
-        let pidfd = Rc::clone(&w.pidfd);
+        let pidfd = Arc::clone(&w.pidfd);
         let waiting_for_reap = w.interest == Interest::Reap;
         let report = match pidfd.exit_info() {
             Err(err) => {
@@ -191,11 +232,11 @@ impl ExitWatcher {
     }
 
     /// Arms `pidfd` again for `interest`; a failure to do so is its report.
-    fn rearm(&mut self, pidfd: &Rc<PidFd>, interest: Interest) -> Option<Event> {
+    fn rearm(&mut self, pidfd: &Arc<PidFd>, interest: Interest) -> Option<Event> {
         let err = self.epoll.arm(pidfd.as_fd(), interest).err()?;
         self.remove(pidfd.as_raw_fd());
         Some(Event {
-            pidfd: Rc::clone(pidfd),
+            pidfd: Arc::clone(pidfd),
             report: Report::Failed(err.with_pid(pidfd.pid())),
         })
     }
@@ -230,6 +271,7 @@ impl std::fmt::Debug for ExitWatcher {
         f.debug_struct("ExitWatcher")
             .field("epoll", &self.epoll)
             .field("watched", &self.watched.len())
+            .field("undelivered", &self.undelivered.len())
             .finish()
     }
 }

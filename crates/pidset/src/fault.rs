@@ -30,8 +30,10 @@ pub fn inject(syscall: &str, errno: i32, times: u32) {
     }
 }
 
-/// The errno an injected fault makes `syscall` fail with, if any; uses it up.
-pub(crate) fn take(syscall: &str) -> Option<i32> {
+/// The errno an injected fault makes `syscall` fail with, if any; uses it
+/// up. Public so that the binding can inject faults into its own calls
+/// (Node-API) the same way.
+pub fn take(syscall: &str) -> Option<i32> {
     let mut faults = FAULTS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());

@@ -18,6 +18,7 @@
 mod adopt;
 mod epoll;
 mod error;
+mod exit_collector;
 mod exit_info;
 mod exit_watcher;
 #[cfg(feature = "fault-injection")]
@@ -36,6 +37,7 @@ mod sys;
 pub use adopt::ADOPT_CALL;
 pub use epoll::{Epoll, Interest};
 pub use error::{Error, Result};
+pub use exit_collector::{lock_watcher, ExitCollector, SharedWatcher};
 pub use exit_info::{ExitInfo, ExitStatus, ResourceUsage};
 pub use exit_watcher::{Event, ExitWatcher, Report};
 pub use foreign::Namespace;

@@ -2,7 +2,7 @@ mod common;
 
 use std::io::BufReader;
 use std::os::fd::AsRawFd;
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::{has_exit_info, pid_of, read_line, sh};
@@ -28,8 +28,8 @@ fn exited(event: &Event) -> pidset::ExitInfo {
 fn reports_each_exit_once_and_keeps_watching_the_others() {
     let mut a = sh("exit 3");
     let mut b = sh("exec sleep 30");
-    let pa = Rc::new(PidFd::open(pid_of(&a)).expect("open"));
-    let pb = Rc::new(PidFd::open(pid_of(&b)).expect("open"));
+    let pa = Arc::new(PidFd::open(pid_of(&a)).expect("open"));
+    let pb = Arc::new(PidFd::open(pid_of(&b)).expect("open"));
     let mut watcher = ExitWatcher::new().expect("watcher");
     watcher.watch(&pa).expect("watch a");
     watcher.watch(&pb).expect("watch b");
@@ -37,7 +37,7 @@ fn reports_each_exit_once_and_keeps_watching_the_others() {
 
     let events = collect(&mut watcher, 1);
     assert_eq!(events.len(), 1);
-    assert!(Rc::ptr_eq(&events[0].pidfd, &pa));
+    assert!(Arc::ptr_eq(&events[0].pidfd, &pa));
     assert_eq!(exited(&events[0]).status, Some(ExitStatus::Exited(3)));
     assert!(
         !watcher.is_watched(&pa),
@@ -52,7 +52,7 @@ fn reports_each_exit_once_and_keeps_watching_the_others() {
     );
     b.kill().expect("kill b");
     let events = collect(&mut watcher, 1);
-    assert!(Rc::ptr_eq(&events[0].pidfd, &pb));
+    assert!(Arc::ptr_eq(&events[0].pidfd, &pb));
     assert_eq!(
         exited(&events[0]).status.and_then(|s| s.signal()),
         Some(libc::SIGKILL)
@@ -65,11 +65,11 @@ fn reports_each_exit_once_and_keeps_watching_the_others() {
 #[test]
 fn unwatched_processes_are_not_reported_and_their_descriptor_lives_while_watched() {
     let mut child = sh("exec sleep 30");
-    let pidfd = Rc::new(PidFd::open(pid_of(&child)).expect("open"));
+    let pidfd = Arc::new(PidFd::open(pid_of(&child)).expect("open"));
     let fd = pidfd.as_raw_fd();
     let mut watcher = ExitWatcher::new().expect("watcher");
     watcher.watch(&pidfd).expect("watch");
-    let weak = Rc::downgrade(&pidfd);
+    let weak = Arc::downgrade(&pidfd);
     drop(pidfd);
     // The watcher shares ownership: the descriptor is still open.
     let pidfd = weak.upgrade().expect("held by the watcher");
@@ -121,7 +121,7 @@ fn a_non_child_is_reported_at_its_exit_and_again_with_its_status_at_its_reap() {
     let input = shell.stdin.take();
     let mut out = BufReader::new(shell.stdout.take().expect("stdout"));
     let grandchild: i32 = read_line(&mut out).parse().expect("pid");
-    let pidfd = Rc::new(PidFd::open(grandchild).expect("open"));
+    let pidfd = Arc::new(PidFd::open(grandchild).expect("open"));
     let mut watcher = ExitWatcher::new().expect("watcher");
     watcher.watch(&pidfd).expect("watch");
     stop_and_confirm(&shell);
@@ -176,4 +176,37 @@ fn blocking_wait_waits_for_the_reap_of_a_non_child_within_the_grace() {
     }
     shell.kill().expect("kill shell");
     shell.wait().expect("reap shell");
+}
+
+/// Whether `fd` polls readable now.
+fn readable(fd: std::os::fd::BorrowedFd<'_>) -> bool {
+    let mut fds = [rustix::event::PollFd::new(
+        &fd,
+        rustix::event::PollFlags::IN,
+    )];
+    rustix::event::poll(&mut fds, Some(&rustix::event::Timespec::default())).expect("poll") == 1
+}
+
+#[test]
+fn reports_given_back_come_first_and_keep_the_descriptor_readable_until_then() {
+    use std::os::fd::AsFd;
+    let mut child = sh("exit 6");
+    let pidfd = Arc::new(PidFd::open(pid_of(&child)).expect("open"));
+    let mut watcher = ExitWatcher::new().expect("watcher");
+    watcher.watch(&pidfd).expect("watch");
+    let mut events = collect(&mut watcher, 1);
+    assert!(!readable(watcher.as_fd()), "one-shot: reported, then quiet");
+
+    // Delivery failed: the report goes back, and the watcher says so.
+    watcher.give_back(&mut events);
+    assert!(events.is_empty());
+    assert!(readable(watcher.as_fd()));
+    let again = collect(&mut watcher, 1);
+    assert_eq!(again.len(), 1);
+    assert!(Arc::ptr_eq(&again[0].pidfd, &pidfd));
+    assert_eq!(exited(&again[0]).status, Some(ExitStatus::Exited(6)));
+    assert!(!readable(watcher.as_fd()), "handed out: quiet again");
+    let mut none = Vec::new();
+    assert_eq!(watcher.collect(Some(Duration::ZERO), &mut none), 0);
+    child.wait().expect("reap");
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::rc::Rc;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -23,11 +23,16 @@ fn collect(watcher: &mut ExitWatcher, count: usize) -> Vec<Event> {
 }
 
 /// Two children that have both exited (zombies), watched.
-fn two_exited() -> (ExitWatcher, Rc<PidFd>, Rc<PidFd>, Vec<std::process::Child>) {
+fn two_exited() -> (
+    ExitWatcher,
+    Arc<PidFd>,
+    Arc<PidFd>,
+    Vec<std::process::Child>,
+) {
     let a = sh("exit 4");
     let b = sh("exit 5");
-    let pa = Rc::new(PidFd::open(pid_of(&a)).expect("open"));
-    let pb = Rc::new(PidFd::open(pid_of(&b)).expect("open"));
+    let pa = Arc::new(PidFd::open(pid_of(&a)).expect("open"));
+    let pb = Arc::new(PidFd::open(pid_of(&b)).expect("open"));
     for p in [&pa, &pb] {
         while !p.has_exited().expect("poll") {
             std::thread::sleep(Duration::from_millis(1));
@@ -80,7 +85,7 @@ fn a_failing_waitid_is_reported_for_its_process_and_costs_the_others_nothing() {
 fn a_failing_epoll_wait_is_reported_to_every_watched_process() {
     let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let mut running = sh("exec sleep 30");
-    let pr = Rc::new(PidFd::open(pid_of(&running)).expect("open"));
+    let pr = Arc::new(PidFd::open(pid_of(&running)).expect("open"));
     let (mut watcher, _pa, _pb, mut children) = two_exited();
     watcher.watch(&pr).expect("watch");
     fault::inject("epoll_wait", libc::EBADF, 1);
@@ -109,7 +114,7 @@ fn a_failing_epoll_wait_is_reported_to_every_watched_process() {
 fn a_watch_that_fails_leaves_nothing_watched_and_names_the_process() {
     let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let mut child = sh("exec sleep 30");
-    let pidfd = Rc::new(PidFd::open(pid_of(&child)).expect("open"));
+    let pidfd = Arc::new(PidFd::open(pid_of(&child)).expect("open"));
     let mut watcher = ExitWatcher::new().expect("watcher");
     fault::inject("epoll_ctl", libc::ENOSPC, 1);
     let err = watcher.watch(&pidfd).expect_err("ENOSPC");
@@ -118,7 +123,7 @@ fn a_watch_that_fails_leaves_nothing_watched_and_names_the_process() {
         (libc::ENOSPC, "epoll_ctl", Some(pidfd.pid()))
     );
     assert!(!watcher.is_watched(&pidfd));
-    assert_eq!(Rc::strong_count(&pidfd), 1, "the watcher kept no share");
+    assert_eq!(Arc::strong_count(&pidfd), 1, "the watcher kept no share");
     child.kill().expect("kill");
     child.wait().expect("reap");
 }
