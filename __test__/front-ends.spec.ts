@@ -119,3 +119,26 @@ test('portable: a worker terminated with waits pending stops its thread and leav
   // (the main thread's own appears with its first wait, after).
   t.is(run.stdout.trim(), '3 0 4')
 })
+
+test('a runtime with neither libuv nor threadsafe functions: waits reject ERR_PIDSET_UNSUPPORTED_RUNTIME, nothing starts, the rest works', async (t) => {
+  // Imitated under Node: the portable front-end, its threadsafe function refused.
+  const run = await runNode(
+    [
+      ...faults,
+      '-e',
+      `const { PidFd, spawn } = require('./index.js');
+      injectFault('napi_create_threadsafe_function', 9 /* napi_generic_failure */, 1000);
+      (async () => {
+        const self = PidFd.open(process.pid);
+        const waited = await self.wait().catch((e) => e.code);
+        const child = spawn('true');
+        const spawned = await child.exited.catch((e) => e.code);
+        console.log(waited, spawned, child.pid, self.isRunning());
+      })();`,
+    ],
+    20_000,
+    { PIDSET_FRONTEND: 'portable' },
+  )
+  t.is(run.code, 0, run.stderr)
+  t.is(run.stdout.trim(), 'ERR_PIDSET_UNSUPPORTED_RUNTIME ERR_PIDSET_UNSUPPORTED_RUNTIME undefined true')
+})

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# pidset under Bun and Deno, which load Node-API addons but lack libuv's
-# uv_poll: check.mjs asserts that everything but waiting works there and
-# that waiting fails with ERR_PIDSET_UNSUPPORTED_RUNTIME, never a crash
-# (Bun aborted in uv_poll_init; Deno could not load the addon). Both come
-# from the npm registry, as packages holding their binaries, fetched once
-# into target/runtimes.
+# The runtime-neutral behaviour suite (behaviour.mjs) under Bun and Deno,
+# which load Node-API addons but give them no libuv (pidset waits there
+# through its portable front-end), and under this Node through each
+# front-end, so that the suite itself is known to hold where ava runs.
+# Bun and Deno come from the npm registry, as packages holding their
+# binaries, fetched once into target/runtimes. The versions tested are the
+# ones README's platform table names.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 BUN_VERSION=1.4.5
@@ -29,6 +30,9 @@ bun=$(fetch @oven/bun-linux-x64 "$BUN_VERSION" bin/bun)
 deno=$(fetch @deno/linux-x64-glibc "$DENO_VERSION" deno)
 cd "$repo/__test__/runtimes"
 status=0
-timeout 60 "$bun" check.mjs || { echo "FAILED under Bun $BUN_VERSION"; status=1; }
-DENO_NO_UPDATE_CHECK=1 timeout 60 "$deno" run --allow-all check.mjs || { echo "FAILED under Deno $DENO_VERSION"; status=1; }
+timeout 120 "$bun" behaviour.mjs || { echo "FAILED under Bun $BUN_VERSION"; status=1; }
+DENO_NO_UPDATE_CHECK=1 timeout 120 "$deno" run --allow-all behaviour.mjs || { echo "FAILED under Deno $DENO_VERSION"; status=1; }
+for front_end in libuv portable; do
+  PIDSET_FRONTEND=$front_end timeout 120 node behaviour.mjs || { echo "FAILED under Node, $front_end front-end"; status=1; }
+done
 exit $status

@@ -8,6 +8,7 @@
 mod error;
 mod exit_record;
 mod kernel_support;
+mod napi_fault;
 mod native_pidfd;
 mod poller;
 mod spawn;

@@ -38,6 +38,7 @@ use pidset::{lock_watcher, Event, ExitWatcher, Report, SharedWatcher};
 
 use crate::error::{napi_call_error, syscall_error, syscall_failure, uv_error};
 use crate::exit_record::{self, records_len, ExitState, EXIT_RECORD_LEN};
+use crate::napi_fault::injected_napi_fault;
 use crate::native_pidfd::NativePidFd;
 use crate::thread_wakeup::{take_all, Inbox, StartFailure, ThreadWakeup};
 use crate::uv::{PollHandle, UvPoll};
@@ -421,21 +422,6 @@ impl Shared {
             sys::napi_close_handle_scope(env, scope);
         }
         delivered
-    }
-}
-
-/// The status a test made the Node-API call `call` fail with (see
-/// `injectFault`); always `None` without the `fault-injection` feature.
-#[inline]
-fn injected_napi_fault(call: &str) -> Option<sys::napi_status> {
-    #[cfg(feature = "fault-injection")]
-    {
-        pidset::fault::take(call)
-    }
-    #[cfg(not(feature = "fault-injection"))]
-    {
-        let _ = call;
-        None
     }
 }
 

@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex};
 use napi::sys;
 use pidset::{Event, ExitCollector, SharedWatcher};
 
+use crate::napi_fault::injected_napi_fault;
+
 /// Batches collected and not yet taken by the JavaScript thread.
 pub type Inbox = Arc<Mutex<Vec<Event>>>;
 
@@ -80,7 +82,9 @@ impl ThreadWakeup {
         // one thread (ours) uses it.
         let status = unsafe {
             let mut status = sys::napi_create_string_utf8(env, c"pidset".as_ptr(), 6, &mut name);
-            if status == sys::Status::napi_ok {
+            if let Some(injected) = injected_napi_fault("napi_create_threadsafe_function") {
+                status = injected;
+            } else if status == sys::Status::napi_ok {
                 status = sys::napi_create_threadsafe_function(
                     env,
                     func,
