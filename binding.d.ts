@@ -10,9 +10,38 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
+ * A child `spawn()` started, held by its JavaScript `Subprocess`. The
+ * poller reaps it when reporting its exit (`Poller.watchChild`); if this
+ * handle is closed or collected before that (its worker was terminated),
+ * the child goes to the core's orphan reaper, so it is never left a zombie.
+ */
+export declare class NativeChild {
+  /** Its PID. */
+  get pid(): number
+  /** Its pidfd's number, or -1 once closed. */
+  get fd(): number
+  /**
+   * A handle to the child for everything but reaping (signals, reads,
+   * duplicates): the same descriptor, shared, so it costs no system call.
+   */
+  handle(): NativePidFd
+  /**
+   * Kills and reaps a child whose start cannot be completed, then closes
+   * the handle (see `OwnedChild::discard`).
+   */
+  discard(): void
+  /**
+   * Lets go of the child: reaped already, or handed to the orphan reaper.
+   * Idempotent.
+   */
+  close(): void
+}
+
+/**
  * One pidfd, owned by a JavaScript `PidFd`. Its descriptor is closed by
  * `close()` or, failing that, when the object is garbage-collected, but
  * never while the `Poller` still watches it: the poller holds a share.
+ * It never reaps: only a `NativeChild` can.
  */
 export declare class NativePidFd {
   /** `pidfd_open(pid)`; the caller has validated `pid`. */
@@ -53,21 +82,10 @@ export declare class NativePidFd {
    * (`lib/exit-record.ts`) and returns the record's state.
    */
   readExit(out: Float64Array): ExitState
-  /**
-   * Reaps the process, a child pidset started (and so owns) that has
-   * exited: writes its exit into `out` as `readExit` does and returns
-   * `Exited`, or `Running` (writing nothing) while it runs.
-   */
-  reap(out: Float64Array): ExitState
   /** Whether the process is an unreaped child of this process. */
   isUnreapedChild(): boolean
   /** A second handle to the same process, closed independently. */
   duplicate(): NativePidFd
-  /**
-   * Kills and reaps a child pidset started whose start cannot be
-   * completed, then closes the handle (see `pidset::Child::discard`).
-   */
-  discard(): void
   /** Closes the descriptor (once no poller watches it); idempotent. */
   close(): void
 }
@@ -91,6 +109,8 @@ export declare class Poller {
   constructor(onExit: (count: number, records: Float64Array, failures: Array<Error> | undefined) => void, portable?: boolean)
   /** Arms `pidfd` to be reported once, when its process exits. */
   watch(pidfd: NativePidFd): void
+  /** Arms `child` to be reported once, when it exits, and reaped then. */
+  watchChild(child: NativeChild): void
   /** Stops watching `pidfd`; harmless if it is not watched or closed. */
   unwatch(pidfd: NativePidFd): void
   /** Keep the event loop alive (while any descriptor is watched). */
@@ -129,18 +149,12 @@ export declare const enum ExitState {
 export declare function probeKernelSupport(): Record<'pidfdOpen' | 'waitidPidfd' | 'nonblock' | 'getInfo' | 'exitInfo' | 'getFd' | 'peerPidfd' | 'pidfs' | 'signalScope' | 'namespaces', boolean>
 
 /**
- * How long (ms) to wait for somebody else's exited process to be reaped by
- * its parent, so as to report its status (see `pidset::REAP_GRACE`).
- */
-export declare const REAP_GRACE_MS: number
-
-/**
  * Starts a child; writes the parent's ends of its piped streams (or -1)
  * into `streams` (3 slots), which the caller then owns, and returns the
  * child's handle. Throws a failure with `syscall` 'spawn' (or the call that
  * failed before it) if it could not be started.
  */
-export declare function spawnChild(request: SpawnRequest, streams: Int32Array): NativePidFd
+export declare function spawnChild(request: SpawnRequest, streams: Int32Array): NativeChild
 
 /** What to start, validated by `lib/spawn.ts`. */
 export interface SpawnRequest {

@@ -835,11 +835,11 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeChild = nativeBinding.NativeChild
 module.exports.NativePidFd = nativeBinding.NativePidFd
 module.exports.Poller = nativeBinding.Poller
 module.exports.EXIT_RECORD_LEN = nativeBinding.EXIT_RECORD_LEN
 module.exports.ExitState = nativeBinding.ExitState
 module.exports.probeKernelSupport = nativeBinding.probeKernelSupport
-module.exports.REAP_GRACE_MS = nativeBinding.REAP_GRACE_MS
 module.exports.spawnChild = nativeBinding.spawnChild
 module.exports.StdioCode = nativeBinding.StdioCode

@@ -31,10 +31,11 @@ function load(): typeof Native {
 
 const native = load()
 export const NativePidFd = native.NativePidFd
+export const NativeChild = native.NativeChild
+export type NativeChild = Native.NativeChild
 export type NativePidFd = Native.NativePidFd
 export const Poller = native.Poller
 export type Poller = Native.Poller
 export const EXIT_RECORD_LEN = native.EXIT_RECORD_LEN
-export const REAP_GRACE_MS = native.REAP_GRACE_MS
 export const probeKernelSupport = native.probeKernelSupport
 export const spawnChild = native.spawnChild

@@ -2,21 +2,22 @@
 // driven by Node's libuv loop or, where there is none (Bun, Deno), by a
 // thread of the binding's (see crates/pidset-node/src/poller.rs for why).
 import { ExitState } from '../binding'
-import { Poller, type NativePidFd } from './binding'
+import { Poller, type NativeChild, type NativePidFd } from './binding'
 import { defer } from './defer'
 import { ERROR_CODES, fromNative, invalidArgValue, unsupportedRuntime } from './errors'
 import type { ExitInfo } from './exit-info'
 import { RECORD_LEN, decodeExit, failureIndex, recordFd, recordState } from './exit-record'
 
-/** What the event loop tells about a watched process. */
+/**
+ * What the event loop tells about a watched process, once: the core
+ * decides when an exit is final (see crates/pidset/src/exit_watcher.rs),
+ * and the process is no longer watched after either call.
+ */
 export interface ExitTarget {
   readonly pid: number
-  /**
-   * It exited. `final` false: its status comes at its reap, and it stays
-   * watched for that (unwatch to stop); true: it is no longer watched.
-   */
-  onExit(info: ExitInfo, final: boolean): void
-  /** Reading its exit failed; it is no longer watched. */
+  /** It exited, and this is all that will be known of it. */
+  onExit(info: ExitInfo): void
+  /** Reading its exit failed. */
   onExitFailed(err: unknown): void
 }
 
@@ -81,11 +82,10 @@ function dispatch(count: number, records: Float64Array, failures: unknown[] | un
     const fd = recordFd(records, at)
     const target = targets.get(fd)
     if (target === undefined) continue
-    const state = recordState(records, at)
-    if (state !== ExitState.Exiting) targets.delete(fd)
+    targets.delete(fd)
     try {
-      if (state === ExitState.Failed) target.onExitFailed(fromNative(failures?.[failureIndex(records, at)], target.pid))
-      else target.onExit(decodeExit(records, at, target.pid), state === ExitState.Exited)
+      if (recordState(records, at) === ExitState.Failed) target.onExitFailed(fromNative(failures?.[failureIndex(records, at)], target.pid))
+      else target.onExit(decodeExit(records, at, target.pid))
     } catch (err) {
       thrown ??= { err }
     }
@@ -109,13 +109,26 @@ export function assertCanWait(): void {
  * poller could not be created, or epoll_ctl failed) without watching.
  */
 export function watch(pidfd: NativePidFd, target: ExitTarget): void {
+  arm(pidfd.fd, target, (p) => p.watch(pidfd))
+}
+
+/**
+ * Reports `target` once when `child`, a child spawn() started, exits; the
+ * poller reaps it as it reads the exit. Throws without watching, as
+ * {@link watch} does.
+ */
+export function watchChild(child: NativeChild, target: ExitTarget): void {
+  arm(child.fd, target, (p) => p.watchChild(child))
+}
+
+function arm(fd: number, target: ExitTarget, register: (p: Poller) => void): void {
   const p = getPoller()
   try {
-    p.watch(pidfd)
+    register(p)
   } catch (err) {
     throw fromNative(err, target.pid)
   }
-  targets.set(pidfd.fd, target)
+  targets.set(fd, target)
 }
 
 /** Stops reporting `pidfd`; must come before it is closed. */

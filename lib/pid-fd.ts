@@ -1,6 +1,6 @@
 // PidFd: the public handle to one process.
 import { ExitState } from '../binding'
-import { NativePidFd, REAP_GRACE_MS } from './binding'
+import { NativePidFd } from './binding'
 import { adoptPidfd } from './adopt'
 import { AbortError, closedError, illegalConstructor, invalidArgType, native, timeoutError } from './errors'
 import { unwatch, watch, type ExitTarget } from './event-loop'
@@ -46,8 +46,8 @@ export const kRetry = Symbol('pidset.retry')
 export const kAdopt = Symbol('pidset.adopt')
 /** Internal: the exit, learned by the handle's owner (spawn reaps its children). */
 export const kExitKnown = Symbol('pidset.exitKnown')
-/** Internal: wait(), with a failure to watch thrown at once (see spawn). */
-export const kWatchExit = Symbol('pidset.watchExit')
+/** Internal: the owner failed to learn the exit; the handle watches by itself from now on. */
+export const kExitUnknown = Symbol('pidset.exitUnknown')
 /** Only PidFd.open() and the internal factories may construct a PidFd. */
 const kCreate = Symbol('pidset.create')
 
@@ -82,9 +82,12 @@ export class PidFd {
   #watched = false
   /** The last watch ended in a failure, reported to its waiters: not re-armed until asked. */
   #failed = false
-  /** Somebody else's process, exited, waiting for its reap (see REAP_GRACE_MS). */
-  #reapTimer: NodeJS.Timeout | undefined
-  #exitBeforeReap: ExitInfo | null = null
+  /**
+   * Its exit comes from its owner (kExitKnown), which watches the process
+   * already: a spawned child's public handle, so that one watch and one
+   * read serve both.
+   */
+  #exitFromOwner = false
   #waits = new Waiters<ExitInfo>()
   #observers = new Set<MemberObserver>()
   /** What the event loop reports to. */
@@ -99,7 +102,7 @@ export class PidFd {
     this.#statusFallback = statusFallback
     this.#target = {
       pid,
-      onExit: (info, final) => this.#onExit(info, final),
+      onExit: (info) => this.#onExit(info),
       onExitFailed: (err) => this.#onExitFailed(err),
     }
   }
@@ -144,9 +147,15 @@ export class PidFd {
     return PidFd[kAdopt](adoptPidfd(fd, () => NativePidFd.adopt(fd)))
   }
 
-  /** @internal */
-  static [kAdopt](handle: NativePidFd): PidFd {
-    return new PidFd(kCreate, handle.pid, handle)
+  /**
+   * @internal A handle over `handle`; with `exitFromOwner`, its exit is
+   * told by its owner ({@link kExitKnown} or {@link kExitUnknown}) rather
+   * than watched.
+   */
+  static [kAdopt](handle: NativePidFd, exitFromOwner = false): PidFd {
+    const pidfd = new PidFd(kCreate, handle.pid, handle)
+    pidfd.#exitFromOwner = exitFromOwner
+    return pidfd
   }
 
   /** The raw descriptor, for use with other APIs; -1 once closed. */
@@ -165,7 +174,8 @@ export class PidFd {
    * Several waits settle with the same (frozen) ExitInfo; a wait on a process
    * that has already exited settles at once. For somebody else's process on
    * Linux 6.15+, it settles when the parent reaps it (so that the exit
-   * status is known), or 100 ms after the exit if the parent does not.
+   * status is known), or 100 ms after the exit if the parent does not
+   * (`pidset::REAP_GRACE`, decided in the core).
    *
    * Rejects with code `'ETIMEDOUT'` after `options.timeout` ms (0: never),
    * with an `AbortError` when `options.signal` aborts (neither closes the
@@ -322,7 +332,6 @@ export class PidFd {
     if (!handle) return
     if (this.#watched) unwatch(handle)
     this.#watched = false
-    if (this.#reapTimer) this.#clearReapTimer()
     this.#native = null
     if (byOwner) defer(() => handle.close())
     else handle.close()
@@ -348,17 +357,6 @@ export class PidFd {
   unref(): this {
     this.#waits.setKeepAlive(false)
     return this
-  }
-
-  /**
-   * @internal {@link wait} with no options, but a failure to watch the
-   * pidfd (EMFILE, ENOSPC) is thrown rather than returned as a rejection:
-   * spawn() undoes the start of a child it could not watch.
-   */
-  [kWatchExit](): Promise<ExitInfo> {
-    this.#handle()
-    this.#arm()
-    return this.wait()
   }
 
   /** @internal Follows this handle's exit; throws if it cannot be watched. */
@@ -412,33 +410,15 @@ export class PidFd {
     return read?.final ? read.info : null
   }
 
-  #onExit(info: ExitInfo, final: boolean): void {
+  #onExit(info: ExitInfo): void {
     this.#exited = true
-    if (final) {
-      this.#watched = false
-      this.#deliver(this.#exit ?? info)
-      return
-    }
-    // Still watched, for the reap; bounded by the grace period.
-    this.#exitBeforeReap = info
-    this.#reapTimer ??= setTimeout(() => this.#onReapGraceOver(), REAP_GRACE_MS).unref()
-  }
-
-  #onReapGraceOver(): void {
-    this.#reapTimer = undefined
-    const handle = this.#native
-    const info = this.#exitBeforeReap
-    if (!handle || !info || this.#delivered) return
-    // Its parent has not reaped it: report the exit without its status.
-    unwatch(handle)
     this.#watched = false
-    this.#deliver(info)
+    this.#deliver(this.#exit ?? info)
   }
 
   #onExitFailed(err: unknown): void {
     this.#watched = false
     this.#failed = true
-    this.#clearReapTimer()
     this.#waits.rejectAll(err)
     const observers = [...this.#observers]
     for (const observer of observers) observer.queueFailure(this, err)
@@ -455,6 +435,14 @@ export class PidFd {
     this.#deliver(info)
   }
 
+  /** @internal The owner could not learn the exit: watch by itself from now on. */
+  [kExitUnknown](err: unknown): void {
+    if (!this.#exitFromOwner) return
+    this.#exitFromOwner = false
+    if (this.#delivered || !this.#native) return
+    this.#onExitFailed(err)
+  }
+
   /** `info`, with its status from the fallback when the kernel had none. */
   #withFallback(info: ExitInfo): ExitInfo {
     if (isComplete(info) || !this.#statusFallback) return info
@@ -466,7 +454,6 @@ export class PidFd {
   /** Tells every waiter and observer, once, how the process ended. */
   #deliver(exit: ExitInfo): void {
     const info = this.#withFallback(exit)
-    if (this.#reapTimer) this.#clearReapTimer()
     this.#delivered = info
     if (isComplete(info)) this.#exit = info
     // Waits first: they are what the exit path is measured by.
@@ -480,7 +467,7 @@ export class PidFd {
   /** Watches the pidfd (if it is not already and its exit is not delivered). */
   #arm(): void {
     const handle = this.#native
-    if (this.#watched || !handle || this.#delivered) return
+    if (this.#watched || !handle || this.#delivered || this.#exitFromOwner) return
     watch(handle, this.#target)
     this.#watched = true
   }
@@ -494,14 +481,7 @@ export class PidFd {
     } else if (this.#native) {
       unwatch(this.#native)
       this.#watched = false
-      this.#clearReapTimer()
     }
-  }
-
-  #clearReapTimer(): void {
-    clearTimeout(this.#reapTimer)
-    this.#reapTimer = undefined
-    this.#exitBeforeReap = null
   }
 
   #handle(): NativePidFd {

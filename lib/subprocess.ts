@@ -1,12 +1,13 @@
 // spawn() and Subprocess: children pidset starts and owns.
 import { closeSync } from 'node:fs'
+import { constants } from 'node:os'
 import { pipeline, Readable, type Writable } from 'node:stream'
-import { spawnChild, type NativePidFd } from './binding'
-import { AbortError, illegalConstructor, invalidArgType, maxBufferError, outOfRange, spawnError, unknownEncoding } from './errors'
+import { spawnChild, type NativeChild, type NativePidFd } from './binding'
+import { AbortError, illegalConstructor, invalidArgType, maxBufferError, native, outOfRange, spawnError, unknownEncoding } from './errors'
 import type { ExitInfo, ResourceUsage } from './exit-info'
 import { assertCanWait } from './event-loop'
-import { scratch } from './exit-record'
-import { PidFd, kAdopt, kExitKnown, kWatchExit } from './pid-fd'
+import { ChildExit } from './child-exit'
+import { PidFd, kAdopt, kExitKnown, kExitUnknown } from './pid-fd'
 import { signalName, toSignalNumber, type Signal } from './signals'
 import { pipeStream } from './pipe-stream'
 import { planSpawn, type SpawnOptions, type SpawnPlan, type StdioStream } from './spawn-options'
@@ -97,10 +98,12 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
    * `spawnargs`), or with an AbortError if `signal` was already aborted.
    */
   readonly exited: Promise<ChildExitInfo>
-  /** The handle pidset waits and reaps through; null once reaped. */
-  #own: PidFd | null = null
-  /** Its native handle, for the reap. */
+  /** The child, owned: reaped by the poller; null once reaped. */
+  #child: NativeChild | null = null
+  /** A handle to it for signals and reads, the same descriptor; null once reaped. */
   #handle: NativePidFd | null = null
+  /** Its exit, watched. */
+  #exit: ChildExit | null = null
   #plan: SpawnPlan | undefined
   #timedOut = false
   /** Whether the timeout fired and sent `killSignal`. */
@@ -124,9 +127,8 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
       return
     }
     const streams = Int32Array.of(-1, -1, -1)
-    let handle: NativePidFd | undefined
+    let child: NativeChild | undefined
     let copy: NativePidFd | undefined
-    let exited: Promise<ExitInfo>
     try {
       // Listened to before the start: nothing that can throw (a hostile
       // signal's addEventListener) may run between starting the child and
@@ -135,33 +137,36 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
         this.#onAbort = () => this.#terminate()
         signal.addEventListener('abort', this.#onAbort, { once: true })
       }
-      handle = spawnChild(request, streams)
-      copy = handle.duplicate()
-      this.#own = PidFd[kAdopt](handle)
+      child = spawnChild(request, streams)
+      this.#handle = child.handle()
+      copy = this.#handle.duplicate()
       // Watched now, a failure thrown: a child whose exit cannot be seen
       // (epoll_ctl ENOSPC) would never be reaped, so it is undone.
-      exited = this.#own[kWatchExit]()
+      this.#exit = new ChildExit(child)
     } catch (err) {
       this.#cleanUp()
       for (const fd of streams) if (fd >= 0) closeSync(fd)
       copy?.close()
       // Kills and reaps the child, if it was started.
-      handle?.discard()
-      this.#own = null
+      child?.discard()
+      this.#handle?.close()
+      this.#handle = null
+      this.#exit = null
       this.pid = undefined
       this.pidfd = null
       this.exited = Promise.reject(toSpawnError(err, request.file, request.args))
       return
     }
-    this.pid = handle.pid
-    this.#handle = handle
-    this.pidfd = PidFd[kAdopt](copy)
+    this.pid = child.pid
+    this.#child = child
+    // Its exit comes from this Subprocess's own watch: one read for both.
+    this.pidfd = PidFd[kAdopt](copy, true)
     // Typed by the stdio option the child was started with (see spawn()).
     this.stdin = (streams[0] >= 0 ? pipeStream(streams[0], false) : null) as Stdin
     this.stdout = (streams[1] >= 0 ? pipeStream(streams[1], true) : null) as Stdout
     this.stderr = (streams[2] >= 0 ? pipeStream(streams[2], true) : null) as Stderr
     if (plan.input !== undefined && this.stdin) writeInput(this.stdin, plan.input)
-    this.exited = exited.then(
+    this.exited = this.#exit.promise.then(
       (info) => this.#onExit(info),
       (err) => this.#onWatchFailed(err),
     )
@@ -185,22 +190,20 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
    */
   kill(signal: Signal = 'SIGTERM'): boolean {
     const number = toSignalNumber(signal)
-    const own = this.#own
-    if (!own) return false
-    const sent = own.kill(number)
+    const sent = this.#signal(number)
     if (sent && number === this.#plan?.killSignal) this.#startForceKill()
     return sent
   }
 
   /** Keeps Node alive while the child runs (the default). */
   ref(): this {
-    this.#own?.ref()
+    this.#exit?.ref()
     return this
   }
 
   /** Lets Node exit while the child runs. */
   unref(): this {
-    this.#own?.unref()
+    this.#exit?.unref()
     return this
   }
 
@@ -263,11 +266,16 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
 
   /** Sends `killSignal` (then SIGKILL after `forceKillAfterDelay`); whether it was sent. */
   #terminate(): boolean {
-    const own = this.#own
-    if (!own || !this.#plan) return false
-    if (!own.kill(this.#plan.killSignal)) return false
+    if (!this.#plan || !this.#signal(this.#plan.killSignal)) return false
     this.#startForceKill()
     return true
+  }
+
+  /** Sends signal `number` to the child; false once it has exited (or never started). */
+  #signal(number: number): boolean {
+    const handle = this.#handle
+    if (!handle) return false
+    return native(handle.pid, () => handle.sendSignal(number))
   }
 
   #onTimeout(): void {
@@ -275,41 +283,43 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
     // A child that exits by itself just now can still take the signal
     // (sent to its zombie): whether the timeout killed it is decided by
     // how it died, in #onExit.
-    if (this.#own?.isRunning()) this.#timeoutSent = this.#terminate()
+    const handle = this.#handle
+    if (handle && !native(handle.pid, () => handle.hasExited())) this.#timeoutSent = this.#terminate()
   }
 
   #startForceKill(): void {
     const delay = this.#plan?.forceKillAfterDelay
     if (delay === false || delay === undefined || this.#forceTimer) return
-    this.#forceTimer = setTimeout(() => this.#own?.kill('SIGKILL'), delay).unref()
+    this.#forceTimer = setTimeout(() => this.#signal(constants.signals.SIGKILL), delay).unref()
   }
 
-  /** The exit, read before the reap: with its rusage (see ChildExitInfo). */
+  /** The exit, read as the child was reaped: with its rusage (see ChildExitInfo). */
   #onExit(info: ExitInfo): ChildExitInfo {
     if (this.#timeoutSent && this.#plan) {
       this.#timedOut = info.signal === signalName(this.#plan.killSignal) || info.signal === 'SIGKILL'
     }
-    // The user's handle learns it before the reap, which ends the kernel's
-    // knowledge of the child's resource usage.
+    // The user's handle learns it from here: the child is reaped, and
+    // the kernel no longer knows its resource usage.
     this.pidfd?.[kExitKnown](info)
     // Nobody reads the child's stdin any more: close our end, as a
     // ChildProcess does at its exit, or its descriptor would stay open.
     this.stdin?.destroy()
-    const own = this.#own
-    const handle = this.#handle
-    this.#own = this.#handle = null
+    this.#child?.close()
+    this.#handle?.close()
+    this.#child = this.#handle = null
     this.#cleanUp()
-    try {
-      handle?.reap(scratch)
-    } catch {
-      // ECHILD: something else in this process reaped it (waitpid(-1) in
-      // some addon). The exit is known all the same.
-    }
-    own?.close()
     return info as ChildExitInfo
   }
 
+  /**
+   * Reading the exit failed: `exited` rejects with that, the child goes to
+   * the orphan reaper, and the user's handle watches by itself.
+   */
   #onWatchFailed(err: unknown): never {
+    this.pidfd?.[kExitUnknown](err)
+    this.#child?.close()
+    this.#handle?.close()
+    this.#child = this.#handle = null
     this.#cleanUp()
     throw err
   }

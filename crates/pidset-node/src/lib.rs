@@ -9,30 +9,25 @@ mod error;
 mod exit_record;
 mod kernel_support;
 mod napi_fault;
+mod native_child;
 mod native_pidfd;
 mod poller;
 mod spawn;
 mod thread_wakeup;
 mod uv;
 
-use napi_derive::napi;
-
 pub use exit_record::{ExitState, EXIT_RECORD_LEN};
 pub use kernel_support::probe_kernel_support;
+pub use native_child::NativeChild;
 pub use native_pidfd::NativePidFd;
 pub use poller::Poller;
 pub use spawn::{spawn_child, SpawnRequest, StdioCode};
-
-/// How long (ms) to wait for somebody else's exited process to be reaped by
-/// its parent, so as to report its status (see `pidset::REAP_GRACE`).
-#[napi]
-pub const REAP_GRACE_MS: u32 = pidset::REAP_GRACE.as_millis() as u32;
 
 /// Test-only: makes the next `times` calls of `syscall` fail with `errno`
 /// (`times` 0 removes the fault). Exists only in builds with the
 /// `fault-injection` feature, never in release builds.
 #[cfg(feature = "fault-injection")]
-#[napi]
+#[napi_derive::napi]
 pub fn inject_fault(syscall: String, errno: i32, times: u32) {
     pidset::fault::inject(&syscall, errno, times);
 }

@@ -11,14 +11,11 @@ use crate::exit_record::{self, ExitState, EXIT_RECORD_LEN};
 /// One pidfd, owned by a JavaScript `PidFd`. Its descriptor is closed by
 /// `close()` or, failing that, when the object is garbage-collected, but
 /// never while the `Poller` still watches it: the poller holds a share.
+/// It never reaps: only a `NativeChild` can.
 #[napi]
 pub struct NativePidFd {
     pid: i32,
     inner: Option<Arc<PidFd>>,
-    /// It is the handle `spawn` reaps its child through, and the child is
-    /// not reaped yet: if the handle goes first (its worker thread was
-    /// terminated), the child goes to `pidset::reap_when_exited`.
-    owns_child: bool,
 }
 
 #[napi]
@@ -30,7 +27,6 @@ impl NativePidFd {
         Ok(Self {
             pid,
             inner: Some(Arc::new(inner)),
-            owns_child: false,
         })
     }
 
@@ -176,27 +172,6 @@ impl NativePidFd {
         Ok(state)
     }
 
-    /// Reaps the process, a child pidset started (and so owns) that has
-    /// exited: writes its exit into `out` as `readExit` does and returns
-    /// `Exited`, or `Running` (writing nothing) while it runs.
-    #[napi]
-    pub fn reap(&mut self, env: Env, mut out: Float64ArraySlice) -> Result<ExitState> {
-        let out = record_buffer(&mut out)?;
-        let pidfd = Arc::clone(self.get(&env, "waitid")?);
-        let reaped = pidfd.reap();
-        // Reaped now, or by someone else before (ECHILD): nothing to hand on.
-        if !matches!(reaped, Ok(None)) {
-            self.owns_child = false;
-        }
-        match reaped.map_err(|e| syscall_error(&env, &e))? {
-            None => Ok(ExitState::Running),
-            Some(info) => {
-                exit_record::write(out, pidfd.as_raw_fd(), ExitState::Exited, Some(&info));
-                Ok(ExitState::Exited)
-            }
-        }
-    }
-
     /// Whether the process is an unreaped child of this process.
     #[napi]
     pub fn is_unreaped_child(&self, env: Env) -> Result<bool> {
@@ -213,28 +188,10 @@ impl NativePidFd {
         Ok(Self::from_core(Arc::new(copy)))
     }
 
-    /// Kills and reaps a child pidset started whose start cannot be
-    /// completed, then closes the handle (see `pidset::Child::discard`).
-    #[napi]
-    pub fn discard(&mut self) {
-        self.owns_child = false;
-        if let Some(pidfd) = self.inner.take() {
-            pidset::Child::discard(&pidfd);
-        }
-    }
-
     /// Closes the descriptor (once no poller watches it); idempotent.
     #[napi]
     pub fn close(&mut self) {
-        self.release();
-    }
-}
-
-impl Drop for NativePidFd {
-    /// Collected or torn down with its environment (a terminated worker):
-    /// a child it was to reap is reaped anyway.
-    fn drop(&mut self) {
-        self.release();
+        self.inner = None;
     }
 }
 
@@ -244,32 +201,6 @@ impl NativePidFd {
         Self {
             pid: inner.pid(),
             inner: Some(inner),
-            owns_child: false,
-        }
-    }
-
-    /// Wraps the handle of a child `spawn` started, which it is to reap.
-    pub(crate) fn from_spawn(inner: PidFd) -> Self {
-        Self {
-            pid: inner.pid(),
-            inner: Some(Arc::new(inner)),
-            owns_child: true,
-        }
-    }
-
-    /// Lets go of the descriptor; a child not yet reaped through it is
-    /// handed to the core's orphan reaper (through a duplicate: the poller
-    /// may still hold a share of this one until its next dispatch).
-    fn release(&mut self) {
-        let Some(pidfd) = self.inner.take() else {
-            return;
-        };
-        if std::mem::take(&mut self.owns_child) {
-            // If even that fails (no descriptor, no thread), the child is
-            // left as child_process leaves one: nothing else can be done.
-            if let Ok(copy) = pidfd.try_clone() {
-                let _ = pidset::reap_when_exited(copy);
-            }
         }
     }
 

@@ -39,6 +39,7 @@ use pidset::{lock_watcher, Event, ExitWatcher, Report, SharedWatcher};
 use crate::error::{napi_call_error, syscall_error, syscall_failure, uv_error};
 use crate::exit_record::{self, records_len, ExitState, EXIT_RECORD_LEN};
 use crate::napi_fault::injected_napi_fault;
+use crate::native_child::NativeChild;
 use crate::native_pidfd::NativePidFd;
 use crate::thread_wakeup::{take_all, Inbox, StartFailure, ThreadWakeup};
 use crate::uv::{PollHandle, UvPoll};
@@ -121,6 +122,14 @@ impl Poller {
     pub fn watch(&self, env: Env, pidfd: &NativePidFd) -> Result<()> {
         let pidfd = pidfd.get(&env, "epoll_ctl")?;
         let result = lock_watcher(&self.shared.watcher).watch(pidfd);
+        result.map_err(|e| syscall_error(&env, &e))
+    }
+
+    /// Arms `child` to be reported once, when it exits, and reaped then.
+    #[napi]
+    pub fn watch_child(&self, env: Env, child: &NativeChild) -> Result<()> {
+        let child = child.get(&env, "epoll_ctl")?;
+        let result = lock_watcher(&self.shared.watcher).watch_child(child);
         result.map_err(|e| syscall_error(&env, &e))
     }
 
@@ -523,7 +532,6 @@ unsafe fn batch_arguments(
         let fd = event.pidfd.as_raw_fd();
         match &event.report {
             Report::Exited(info) => exit_record::write(slot, fd, ExitState::Exited, Some(info)),
-            Report::Exiting(info) => exit_record::write(slot, fd, ExitState::Exiting, Some(info)),
             Report::Failed(err) => {
                 let list = match failures.as_mut() {
                     Some(list) => list,

@@ -8,7 +8,7 @@ use napi_derive::napi;
 use pidset::{SpawnOptions, Stdio};
 
 use crate::error::syscall_error;
-use crate::native_pidfd::NativePidFd;
+use crate::native_child::NativeChild;
 
 /// The stdio codes of [`SpawnRequest::stdio`]; any other value is a
 /// descriptor of the parent's to give the child.
@@ -54,7 +54,7 @@ pub fn spawn_child(
     env: Env,
     request: SpawnRequest,
     mut streams: Int32ArraySlice,
-) -> Result<NativePidFd> {
+) -> Result<NativeChild> {
     // SAFETY: JavaScript is not running while this function does, and
     // lib/spawn.ts passes a fresh Int32Array of its own.
     let streams = unsafe { streams.as_mut() };
@@ -87,7 +87,7 @@ pub fn spawn_child(
     {
         *slot = end.map_or(-1, IntoRawFd::into_raw_fd);
     }
-    Ok(NativePidFd::from_spawn(child.pidfd))
+    Ok(NativeChild::new(child.pidfd))
 }
 
 /// `NAME=value` as the pair std wants; `lib/spawn.ts` builds the entries,

@@ -1,5 +1,13 @@
 //! Many processes watched for exit through one epoll instance, each one
-//! reported exactly once, whatever fails.
+//! reported exactly once, whatever fails: the exit lifecycle, in one place.
+//!
+//! When is an exit final? For a child this library owns, when it is reaped,
+//! which the watcher does itself, in the `waitid` that reads its status and
+//! resource usage. For anyone else's process, when its status is known: at
+//! once for a child of ours that `child_process` owns (read with `WNOWAIT`,
+//! left for its owner to reap), at its parent's reap for others (Linux
+//! 6.15+ keeps the status then), which is waited for up to [`REAP_GRACE`],
+//! after which the exit is reported without its status.
 
 use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -11,19 +19,20 @@ use rustix::event::{eventfd, EventfdFlags};
 use crate::epoll::{Epoll, Interest};
 use crate::error::{Error, Result};
 use crate::exit_info::ExitInfo;
+use crate::owned_child::OwnedChild;
 use crate::pidfd::PidFd;
+#[cfg(doc)]
+use crate::pidfd::REAP_GRACE;
+use crate::reap_grace::ReapGrace;
 
-/// What became of a watched process.
+/// What became of a watched process. Either way, it is no longer watched.
 #[derive(Debug)]
 pub enum Report {
-    /// It exited, and this is all that will be known of it. It is no longer
-    /// watched.
+    /// It exited, and this is all that will be known of it: an owned child
+    /// has been reaped; somebody else's process has its status, or its
+    /// parent did not reap it within [`REAP_GRACE`] (the status is `None`).
     Exited(ExitInfo),
-    /// It exited, and its status comes when its parent reaps it
-    /// ([`ExitInfo::status_at_reap`]). It stays watched, for the reap, which
-    /// is reported as [`Report::Exited`]; unwatch it to stop waiting.
-    Exiting(ExitInfo),
-    /// Finding out failed. It is no longer watched; watch it again to retry.
+    /// Finding out failed. Watch it again to retry.
     Failed(Error),
 }
 
@@ -38,7 +47,23 @@ pub struct Event {
 
 struct Watched {
     pidfd: Arc<PidFd>,
+    /// Set for a child this library owns: reaped when it has exited.
+    child: Option<Arc<OwnedChild>>,
     interest: Interest,
+    /// Exited, waiting for its parent's reap: what was seen, and the ticket
+    /// of its grace.
+    exiting: Option<(ExitInfo, u64)>,
+}
+
+impl Watched {
+    fn new(pidfd: &Arc<PidFd>, child: Option<&Arc<OwnedChild>>) -> Self {
+        Self {
+            pidfd: Arc::clone(pidfd),
+            child: child.map(Arc::clone),
+            interest: Interest::Exit,
+            exiting: None,
+        }
+    }
 }
 
 /// Pidfds watched for exit through one epoll instance, keyed by descriptor:
@@ -64,6 +89,11 @@ pub struct ExitWatcher {
     /// not empty: that keeps the watcher's descriptor readable, so the event
     /// loop driving it calls again.
     doorbell: OwnedFd,
+    /// Exited processes waiting for their parent's reap (its timer is in
+    /// the epoll set too).
+    graces: ReapGrace,
+    /// Scratch list of graces that ended.
+    ended: Vec<(RawFd, u64)>,
 }
 
 impl ExitWatcher {
@@ -73,12 +103,16 @@ impl ExitWatcher {
         let doorbell = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)
             .map_err(|e| Error::new(e.raw_os_error(), "eventfd", None))?;
         epoll.add_doorbell(doorbell.as_fd())?;
+        let graces = ReapGrace::new()?;
+        epoll.add_doorbell(graces.as_fd())?;
         Ok(Self {
             epoll,
             watched: HashMap::new(),
             ready: Vec::new(),
             undelivered: Vec::new(),
             doorbell,
+            graces,
+            ended: Vec::new(),
         })
     }
 
@@ -104,18 +138,24 @@ impl ExitWatcher {
     /// fails (`ENOSPC`: `fs.epoll.max_user_watches` reached), it is not
     /// watched.
     pub fn watch(&mut self, pidfd: &Arc<PidFd>) -> Result<()> {
+        self.insert(Watched::new(pidfd, None))
+    }
+
+    /// Watches `child`, a child this library owns, for its exit, and reaps
+    /// it when reporting it: one `waitid` reads its status and resource
+    /// usage and reaps it. Watching it again re-arms it.
+    pub fn watch_child(&mut self, child: &Arc<OwnedChild>) -> Result<()> {
+        self.insert(Watched::new(child.pidfd(), Some(child)))
+    }
+
+    fn insert(&mut self, watched: Watched) -> Result<()> {
+        let pidfd = &watched.pidfd;
         let fd = pidfd.as_raw_fd();
         if let Err(err) = self.epoll.arm(pidfd.as_fd(), Interest::Exit) {
             self.remove(fd);
             return Err(err.with_pid(pidfd.pid()));
         }
-        self.watched.insert(
-            fd,
-            Watched {
-                pidfd: Arc::clone(pidfd),
-                interest: Interest::Exit,
-            },
-        );
+        self.watched.insert(fd, watched);
         Ok(())
     }
 
@@ -179,13 +219,52 @@ impl ExitWatcher {
             return events.len() - before;
         }
         let ready = std::mem::take(&mut self.ready);
+        // Owned children last: they are reaped as they are read, and any
+        // other handle to the same process in this batch reads first, while
+        // the status is still there to read on every kernel.
         for &fd in &ready {
-            if let Some(event) = self.report(fd) {
-                events.push(event);
+            if self.watched.get(&fd).is_some_and(|w| w.child.is_none()) {
+                if let Some(event) = self.report(fd) {
+                    events.push(event);
+                }
+            }
+        }
+        for &fd in &ready {
+            if self.watched.get(&fd).is_some_and(|w| w.child.is_some()) {
+                if let Some(event) = self.report(fd) {
+                    events.push(event);
+                }
             }
         }
         self.ready = ready;
+        self.end_graces(events);
         events.len() - before
+    }
+
+    /// Reports, without their status, the processes whose parent did not
+    /// reap them within the grace.
+    fn end_graces(&mut self, events: &mut Vec<Event>) {
+        self.graces.expired(&mut self.ended);
+        for (fd, ticket) in std::mem::take(&mut self.ended) {
+            let current = self
+                .watched
+                .get(&fd)
+                .is_some_and(|w| matches!(w.exiting, Some((_, t)) if t == ticket));
+            if !current {
+                continue;
+            }
+            if let Some(w) = self.remove(fd) {
+                if let Some((info, _)) = w.exiting {
+                    events.push(Event {
+                        pidfd: w.pidfd,
+                        report: Report::Exited(ExitInfo {
+                            status_at_reap: false,
+                            ..info
+                        }),
+                    });
+                }
+            }
+        }
     }
 
     /// The report of the process behind ready descriptor `fd`, if any.
@@ -193,8 +272,12 @@ impl ExitWatcher {
         // Unwatched since the event was queued: nothing to report.
         let w = self.watched.get(&fd)?;
         let pidfd = Arc::clone(&w.pidfd);
-        let waiting_for_reap = w.interest == Interest::Reap;
-        let report = match pidfd.exit_info() {
+        let read = match &w.child {
+            Some(child) => reap_or_read(child),
+            None => pidfd.exit_info(),
+        };
+        let waiting_for_reap = w.exiting.is_some();
+        let report = match read {
             Err(err) => {
                 self.remove(fd);
                 Report::Failed(err)
@@ -202,16 +285,21 @@ impl ExitWatcher {
             // Ready without news: readiness that the kernel does not give
             // pidfds, or a reap wake-up before the reap. Watch on.
             Ok(None) => return self.rearm(&pidfd, Interest::Exit),
+            // Still not reaped: the grace goes on.
             Ok(Some(info)) if info.status_at_reap && waiting_for_reap => {
                 return self.rearm(&pidfd, Interest::Reap)
             }
+            // Exited; its status comes at its parent's reap: wait for that,
+            // within the grace, and report nothing yet.
             Ok(Some(info)) if info.status_at_reap => {
                 match self.epoll.arm(pidfd.as_fd(), Interest::Reap) {
                     Ok(()) => {
+                        let ticket = self.graces.start(fd);
                         if let Some(w) = self.watched.get_mut(&fd) {
                             w.interest = Interest::Reap;
+                            w.exiting = Some((info, ticket));
                         }
-                        Report::Exiting(info)
+                        return None;
                     }
                     // It has exited; only the status will not be known.
                     Err(_) => {
@@ -257,6 +345,15 @@ impl ExitWatcher {
         // worst, its last reference) takes it out of the set as well.
         let _ = self.epoll.unwatch(w.pidfd.as_fd());
         Some(w)
+    }
+}
+
+/// An owned child's exit, reaping it; if something else in this process
+/// reaped it first (a `waitpid(-1)`), what the kernel still says of it.
+fn reap_or_read(child: &OwnedChild) -> Result<Option<ExitInfo>> {
+    match child.reap() {
+        Err(err) if err.errno() == libc::ECHILD => child.exit_info(),
+        other => other,
     }
 }
 

@@ -11,7 +11,8 @@
 //! Nothing here reaps a process it did not start: exit statuses are read
 //! with `WNOWAIT`, so a child that some other code spawned (Node's
 //! `child_process`, say) is still there for its owner to wait on. Children
-//! started with [`spawn`] are this library's own, reaped by [`PidFd::reap`].
+//! started with [`spawn`] are this library's own, reaped by
+//! [`OwnedChild::reap`]: no other handle can reap.
 #![cfg(target_os = "linux")]
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -28,8 +29,10 @@ mod identity;
 mod inherited_rss;
 mod kernel;
 mod orphans;
+mod owned_child;
 mod pidfd;
 mod process_info;
+mod reap_grace;
 mod spawn;
 mod support;
 mod sys;
@@ -42,7 +45,7 @@ pub use exit_info::{ExitInfo, ExitStatus, ResourceUsage};
 pub use exit_watcher::{Event, ExitWatcher, Report};
 pub use foreign::Namespace;
 pub use kernel::{kernel_support, KernelSupport};
-pub use orphans::reap_when_exited;
+pub use owned_child::OwnedChild;
 pub use pidfd::{PidFd, SignalScope, REAP_GRACE};
 pub use process_info::ProcessInfo;
 pub use spawn::{spawn, Child, SpawnOptions, Stdio};

@@ -34,7 +34,7 @@ static REAPER: OnceLock<std::result::Result<Mutex<Orphans>, Error>> = OnceLock::
 /// once if it has). Fails only if the reaper cannot be started (`EMFILE`
 /// for its epoll instance, `EAGAIN` for its thread) or cannot watch the
 /// child (`ENOSPC`): the child is then left as it was.
-pub fn reap_when_exited(child: PidFd) -> Result<()> {
+pub(crate) fn reap_when_exited(child: PidFd) -> Result<()> {
     let orphans = REAPER
         .get_or_init(start)
         .as_ref()

@@ -213,8 +213,9 @@ impl PidFd {
     /// exit (status and resource usage); `None` while it runs. For children
     /// this library started ([`crate::spawn`]), whose owner it is: reaping
     /// someone else's child (Node's `child_process`) would take its exit
-    /// from it. Fails with ECHILD if it is not our child or already reaped.
-    pub fn reap(&self) -> Result<Option<ExitInfo>> {
+    /// from it, so only [`crate::OwnedChild`] and the orphan reaper call
+    /// this. Fails with ECHILD if it is not our child or already reaped.
+    pub(crate) fn reap(&self) -> Result<Option<ExitInfo>> {
         match reap_exit(self.fd.as_fd()) {
             Ok(Peek::Exited(status, rusage)) => Ok(Some(ExitInfo {
                 pid: self.pid,

@@ -13,6 +13,7 @@ use rustix::net::{socketpair, AddressFamily, SocketFlags, SocketType};
 
 use crate::error::{Error, Result};
 use crate::inherited_rss;
+use crate::owned_child::OwnedChild;
 use crate::pidfd::PidFd;
 use crate::sys::clone_exec::{clone_exec, reap_child, Program};
 
@@ -74,27 +75,15 @@ impl SpawnOptions {
 /// A started child: its handle and the parent's ends of its piped streams.
 #[derive(Debug)]
 pub struct Child {
-    /// The child's pidfd. Reap the child with [`PidFd::reap`] once it has
-    /// exited, or it stays a zombie.
-    pub pidfd: PidFd,
+    /// The child, to be reaped with [`OwnedChild::reap`] once it has exited
+    /// (or handed to [`OwnedChild::orphan`]), or it stays a zombie.
+    pub pidfd: OwnedChild,
     /// Where to write the child's stdin, if piped.
     pub stdin: Option<OwnedFd>,
     /// Where to read the child's stdout, if piped.
     pub stdout: Option<OwnedFd>,
     /// Where to read the child's stderr, if piped.
     pub stderr: Option<OwnedFd>,
-}
-
-impl Child {
-    /// Kills and reaps a child whose caller cannot go on (it could not get a
-    /// second descriptor, say), so that nothing is left behind. Blocks until
-    /// the child is gone, which SIGKILL makes a matter of milliseconds.
-    pub fn discard(pidfd: &PidFd) {
-        let _ = pidfd.send_signal(libc::SIGKILL);
-        if pidfd.wait(None).is_ok() {
-            let _ = pidfd.reap();
-        }
-    }
 }
 
 /// Starts a child as `options` say.
@@ -167,7 +156,7 @@ pub fn spawn(options: &SpawnOptions) -> Result<Child> {
     // After the exec, as late as can be: our peak only grows.
     inherited_rss::record(started.pid);
     Ok(Child {
-        pidfd,
+        pidfd: OwnedChild::new(pidfd),
         stdin: parent_in,
         stdout: parent_out,
         stderr: parent_err,

@@ -1,7 +1,7 @@
 mod common;
 
 use std::io::BufReader;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -112,53 +112,98 @@ fn stop_and_confirm(child: &std::process::Child) {
     assert_eq!(rc, 0, "waitid(WSTOPPED)");
 }
 
-#[test]
-fn a_non_child_is_reported_at_its_exit_and_again_with_its_status_at_its_reap() {
-    // The grandchild is the shell's. Shells may reap a background child at
-    // any SIGCHLD, not only in `wait`, so the shell is stopped while the
-    // grandchild dies: the reap then happens only once it is continued.
+/// Blocks until the process behind `pidfd` has exited (its pidfd polls
+/// readable).
+fn until_exited(pidfd: &PidFd) {
+    let fd = pidfd.as_fd();
+    let mut fds = [rustix::event::PollFd::new(
+        &fd,
+        rustix::event::PollFlags::IN,
+    )];
+    let patience = rustix::event::Timespec {
+        tv_sec: 30,
+        tv_nsec: 0,
+    };
+    assert_eq!(
+        rustix::event::poll(&mut fds, Some(&patience)).expect("poll"),
+        1
+    );
+}
+
+/// A shell whose background `sleep` (its child, not ours) is killed while
+/// the shell is stopped, so that nothing reaps it until the shell goes on;
+/// its stdout, and the sleep's pidfd, watched.
+fn unreaped_grandchild() -> (
+    std::process::Child,
+    BufReader<std::process::ChildStdout>,
+    Arc<PidFd>,
+) {
+    // Shells may reap a background child at any SIGCHLD, not only in
+    // `wait`, so the shell is stopped while the grandchild dies.
     let mut shell = sh("exec 2>/dev/null; sleep 30 & echo $!; wait $!; echo reaped; read _");
-    let input = shell.stdin.take();
     let mut out = BufReader::new(shell.stdout.take().expect("stdout"));
     let grandchild: i32 = read_line(&mut out).parse().expect("pid");
     let pidfd = Arc::new(PidFd::open(grandchild).expect("open"));
-    let mut watcher = ExitWatcher::new().expect("watcher");
-    watcher.watch(&pidfd).expect("watch");
     stop_and_confirm(&shell);
     assert!(pidfd.send_signal(libc::SIGKILL).expect("kill"));
-    let first = collect(&mut watcher, 1);
+    until_exited(&pidfd);
+    (shell, out, pidfd)
+}
+
+fn end_shell(mut shell: std::process::Child) {
+    // SAFETY: kill has no memory arguments; the shell is our unreaped child.
+    unsafe { libc::kill(pid_of(&shell), libc::SIGCONT) };
+    shell.kill().expect("kill shell");
+    shell.wait().expect("reap shell");
+}
+
+#[test]
+fn a_non_childs_exit_is_reported_at_its_parents_reap_with_its_status() {
+    let (shell, mut out, pidfd) = unreaped_grandchild();
+    let mut watcher = ExitWatcher::new().expect("watcher");
+    watcher.watch(&pidfd).expect("watch");
+    let mut events = Vec::new();
+    watcher.collect(Some(Duration::ZERO), &mut events);
     if !has_exit_info() {
         eprintln!("skipped the reap check: PIDFD_INFO_EXIT needs Linux 6.15+");
-        assert_eq!(exited(&first[0]).status, None);
-    } else {
-        match &first[0].report {
-            Report::Exiting(info) => {
-                assert!(info.status_at_reap);
-                assert_eq!(info.status, None, "not reaped yet, so not known yet");
-            }
-            other => panic!("expected Exiting, got {other:?}"),
-        }
-        assert!(watcher.is_watched(&pidfd), "still watched, for the reap");
-        // Nothing more until the parent reaps.
-        let mut none = Vec::new();
-        assert_eq!(
-            watcher.collect(Some(Duration::from_millis(50)), &mut none),
-            0
-        );
+        assert_eq!(events.len(), 1);
+        assert_eq!(exited(&events[0]).status, None);
+        end_shell(shell);
+        return;
     }
+    // Exited, but its status comes at the reap: nothing reported yet.
+    assert!(events.is_empty(), "{events:?}");
+    assert!(watcher.is_watched(&pidfd), "still watched, for the reap");
     // SAFETY: kill has no memory arguments; the shell is our unreaped child.
     assert_eq!(unsafe { libc::kill(pid_of(&shell), libc::SIGCONT) }, 0);
     assert_eq!(read_line(&mut out), "reaped");
+    let reported = collect(&mut watcher, 1);
+    let info = exited(&reported[0]);
+    assert_eq!(info.status.and_then(|s| s.signal()), Some(libc::SIGKILL));
+    assert!(!info.status_at_reap);
+    assert!(watcher.is_empty());
+    end_shell(shell);
+}
+
+#[test]
+fn a_non_child_its_parent_does_not_reap_is_reported_without_status_after_the_grace() {
+    let (shell, _out, pidfd) = unreaped_grandchild();
+    let mut watcher = ExitWatcher::new().expect("watcher");
+    let started = std::time::Instant::now();
+    watcher.watch(&pidfd).expect("watch");
+    // A blocking collect: the grace's timer is what wakes it.
+    let reported = collect(&mut watcher, 1);
+    let waited = started.elapsed();
+    let info = exited(&reported[0]);
+    assert_eq!(info.status, None);
+    assert!(!info.status_at_reap);
+    assert!(watcher.is_empty());
     if has_exit_info() {
-        let second = collect(&mut watcher, 1);
-        let info = exited(&second[0]);
-        assert_eq!(info.status.and_then(|s| s.signal()), Some(libc::SIGKILL));
-        assert!(!info.status_at_reap);
-        assert!(watcher.is_empty());
+        assert!(waited >= pidset::REAP_GRACE, "reported after {waited:?}");
     }
-    drop(input);
-    shell.kill().expect("kill shell");
-    shell.wait().expect("reap shell");
+    // Nothing more: the grace's timer is quiet again.
+    assert!(!readable(watcher.as_fd()));
+    end_shell(shell);
 }
 
 #[test]
@@ -189,7 +234,6 @@ fn readable(fd: std::os::fd::BorrowedFd<'_>) -> bool {
 
 #[test]
 fn reports_given_back_come_first_and_keep_the_descriptor_readable_until_then() {
-    use std::os::fd::AsFd;
     let mut child = sh("exit 6");
     let pidfd = Arc::new(PidFd::open(pid_of(&child)).expect("open"));
     let mut watcher = ExitWatcher::new().expect("watcher");
@@ -209,4 +253,29 @@ fn reports_given_back_come_first_and_keep_the_descriptor_readable_until_then() {
     let mut none = Vec::new();
     assert_eq!(watcher.collect(Some(Duration::ZERO), &mut none), 0);
     child.wait().expect("reap");
+}
+
+#[test]
+fn an_owned_child_is_reaped_by_its_report_and_another_handle_reads_first() {
+    let mut options = pidset::SpawnOptions::new("sh");
+    options.args = vec!["-c".into(), "exit 4".into()];
+    let child = Arc::new(pidset::spawn(&options).expect("spawn").pidfd);
+    // Another handle to the same process, watched too (as a user's own).
+    let other = Arc::new(PidFd::open(child.pid()).expect("open"));
+    let mut watcher = ExitWatcher::new().expect("watcher");
+    watcher.watch_child(&child).expect("watch child");
+    watcher.watch(&other).expect("watch other");
+    until_exited(&other);
+    let events = collect(&mut watcher, 2);
+    // The plain handle is read first, before the reap takes the status.
+    assert!(Arc::ptr_eq(&events[0].pidfd, &other));
+    assert!(Arc::ptr_eq(&events[1].pidfd, child.pidfd()));
+    for event in &events {
+        let info = exited(event);
+        assert_eq!(info.status, Some(ExitStatus::Exited(4)));
+        assert!(info.rusage.is_some(), "read as our child, with rusage");
+    }
+    assert!(child.is_reaped(), "reaped by the report");
+    assert!(!other.is_unreaped_child().expect("waitid"));
+    assert!(watcher.is_empty());
 }

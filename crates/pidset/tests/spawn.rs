@@ -89,7 +89,7 @@ fn pipes_stdio_both_ways() {
     assert_eq!(finish_status(&child.pidfd), Some(ExitStatus::Exited(0)));
 }
 
-fn finish_status(pidfd: &pidset::PidFd) -> Option<ExitStatus> {
+fn finish_status(pidfd: &pidset::OwnedChild) -> Option<ExitStatus> {
     assert!(pidfd
         .wait(Some(Duration::from_secs(30)))
         .expect("wait")
@@ -299,7 +299,8 @@ fn an_orphaned_child_is_reaped_when_it_exits() {
     let pid = child.pidfd.pid();
     let watcher = child.pidfd.try_clone().expect("dup");
     // Its owner lets go before it exits (as a terminated worker does).
-    pidset::reap_when_exited(child.pidfd).expect("hand over");
+    child.pidfd.orphan().expect("hand over");
+    drop(child);
     assert!(watcher.send_signal(libc::SIGKILL).expect("kill"));
     // The reaper thread tells nobody: look until it has reaped (or 10 s).
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
