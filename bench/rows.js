@@ -20,6 +20,12 @@ const ROWS = {
   pidsetPipe: "pidset's spawn('true'), piped, until output() resolves.",
   cpPipe: "child_process.spawn('true'), piped, output collected until 'close'.",
   execaPipe: "execa('true') with its default pipes, until it resolves.",
+  pidsetSet: "pidset's spawn('cat') children, their pidfds in one PidSet, until waitAll() settles; the FIFO they read closes on the clock's start.",
+  pidsetExited: "The same children, until every Subprocess's exited has settled (no PidSet).",
+  pidsetSetPortable: 'spawn() + PidSet.waitAll() through the portable front-end (PIDSET_FRONTEND=portable): exits read and reaped on a thread of pidset\'s, so the JavaScript thread only settles them.',
+  otherNative: "The runtime's own wait for its own child (Bun.spawn().exited; Deno.Command's status): the baseline.",
+  otherPidfd: 'PidFd.wait() on that same kind of child, through the portable front-end (a thread and a threadsafe function: one thread hop).',
+  otherSpawn: "pidset's spawn() and its exited, in the same runtime.",
 }
 
 /** The explanation lines for `keys`, as a Markdown list. */

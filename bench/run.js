@@ -11,13 +11,15 @@ const { measureCrowd } = require('./crowd')
 const { measureScale } = require('./scale')
 const { measureThreadpool } = require('./threadpool')
 const { measureSpawn, measureSpawnWithBallast } = require('./spawn')
+const { measureMassExit } = require('./mass-exit')
+const { measureOtherRuntimes } = require('./other-runtimes')
 const { latencyChart } = require('./chart')
 const { explain, MIN_P99_SAMPLES } = require('./rows')
 
 const quick = process.argv.includes('--quick')
 const PLAN = quick
-  ? { trials: 40, pollTrials: 10, crowd: [0, 500], crowdTrials: 30, scale: 1000, idleMs: 2000, pending: 200, spawnTrials: 40, ballastMiB: 256 }
-  : { trials: 300, pollTrials: 60, crowd: [0, 1000, 3000], crowdTrials: 200, scale: 10_000, idleMs: 10_000, pending: 1000, spawnTrials: 300, ballastMiB: 1024 }
+  ? { trials: 40, pollTrials: 10, crowd: [0, 500], crowdTrials: 30, scale: 1000, idleMs: 2000, pending: 200, spawnTrials: 40, ballastMiB: 256, massExit: 500, massExitRounds: 1, runtimeTrials: 30 }
+  : { trials: 300, pollTrials: 60, crowd: [0, 1000, 3000], crowdTrials: 200, scale: 10_000, idleMs: 10_000, pending: 1000, spawnTrials: 300, ballastMiB: 1024, massExit: 2000, massExitRounds: 5, runtimeTrials: 200 }
 
 const log = (line) => process.stderr.write(`${line}\n`)
 const us = (v) => `${v.toFixed(0)} µs`
@@ -81,7 +83,13 @@ async function main() {
   log(`threadpool: fs.promises.stat with ${PLAN.pending} pending waits...`)
   const threadpool = await measureThreadpool(PLAN.pending, 300)
 
-  const results = { machine, plan: PLAN, latency, entry, spawnRoundTrip, spawnRoundTripBig, crowd, scale, threadpool, seconds: (Date.now() - started) / 1000 }
+  log(`mass exits: ${PLAN.massExit} own children ending at once, ${PLAN.massExitRounds} round(s)...`)
+  const massExit = measureMassExit(PLAN.massExit, PLAN.massExitRounds, log)
+
+  log('Bun and Deno: kill-to-notification latency against their own child waits...')
+  const otherRuntimes = measureOtherRuntimes(PLAN.runtimeTrials, log)
+
+  const results = { machine, plan: PLAN, latency, entry, spawnRoundTrip, spawnRoundTripBig, crowd, scale, threadpool, massExit, otherRuntimes, seconds: (Date.now() - started) / 1000 }
   const base = latency.pidfd
   const out = []
   out.push(`## Latency, kill(SIGKILL) to notification, no other children\n`)
@@ -115,6 +123,22 @@ async function main() {
   out.push(`\n## Threadpool: 8 concurrent fs.promises.stat calls, without and with ${threadpool.pendingWaits} pending waits\n`)
   out.push(`without p50 ${us(threadpool.baseline.p50)} (p99 ${p99(threadpool.baseline)}), with p50 ${us(threadpool.withPendingWaits.p50)} (p99 ${p99(threadpool.withPendingWaits)}): ${threadpool.p50Ratio.toFixed(2)}×`)
   out.push('', "- Pending waits must not take libuv's threadpool: the two medians should match.")
+  out.push(`\n## Mass exits: ${massExit.children} own children ending at once (medians of ${PLAN.massExitRounds} round(s), each method in a Node process of its own)\n`)
+  out.push("| method | last exit learned | vs 'exit' | Node's CPU per exit, all threads | vs 'exit' | JavaScript thread's CPU per exit | vs 'exit' |", '|---|---|---|---|---|---|---|')
+  for (const r of Object.values(massExit.rows)) {
+    out.push(`| ${r.method} | ${r.lastExitMs.toFixed(1)} ms | ${r.lastExitVsExit.toFixed(2)}× | ${r.cpuUsPerExit.toFixed(1)} µs | ${r.cpuVsExit.toFixed(2)}× | ${r.mainThreadUsPerExit.toFixed(1)} µs | ${r.mainThreadVsExit.toFixed(2)}× |`)
+  }
+  out.push('', explain(Object.keys(massExit.rows)))
+  out.push(`\n## Under Bun and Deno: kill(SIGKILL) to notification, in one process of the runtime\n`)
+  if (otherRuntimes.length === 0) out.push('(not measured: Bun and Deno could not be fetched)')
+  for (const other of otherRuntimes) {
+    const base = other.rows.native
+    out.push(`${other.runtime}, ${other.trials} trials:\n`)
+    out.push(`| method | n | p50 | p99 | p50 vs ${base.method} |`, '|---|---|---|---|---|')
+    for (const r of Object.values(other.rows)) out.push(`| ${r.method} | ${r.n} | ${us(r.p50)} | ${p99(r)} | ${(r.p50 / base.p50).toFixed(2)}× |`)
+    out.push('')
+  }
+  out.push(explain(['otherNative', 'otherPidfd', 'otherSpawn']))
   out.push(`\np99 is shown only for rows of at least ${MIN_P99_SAMPLES} samples; \`npm run bench\` (the full run) has 200 to 300 per row.`)
   out.push(`\n${machine.mode} run, ${results.seconds.toFixed(0)} s, ${machine.cpus}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Node ${machine.node}`)
   console.log(out.join('\n'))
