@@ -120,6 +120,7 @@ async function main() {
   out.push(`| event-loop delay p99 while idle | pidset ${scale.idle.loopDelayP99Ms.toFixed(2)} ms; polling ${scale.pollingEvery100ms.loopDelayP99Ms.toFixed(2)} ms |`)
   out.push(`| kill them all with one kill(2), until waitAll() settles | ${scale.killToSettledMs.toFixed(1)} ms (${scale.exitsReported} exits; Node's own CPU ${scale.nodeCpuMsWhileExiting.toFixed(0)} ms, ${scale.nodeCpuUsPerExit.toFixed(1)} µs per exit) |`)
   out.push(`| the last exit, as an independent observer saw it | ${scale.lastExitAfterKillMs.toFixed(1)} ms after the kill; waitAll() settled ${scale.settledAfterLastExitMs.toFixed(1)} ms after it |`)
+  out.push(`| the last reap by their new parent (when the status is known), as the observer saw it | ${scale.lastReapAfterLastExitMs.toFixed(1)} ms after the last exit; waitAll() settled ${scale.settledAfterLastReapMs.toFixed(1)} ms after it |`)
   out.push(`\n## Threadpool: 8 concurrent fs.promises.stat calls, without and with ${threadpool.pendingWaits} pending waits\n`)
   out.push(`without p50 ${us(threadpool.baseline.p50)} (p99 ${p99(threadpool.baseline)}), with p50 ${us(threadpool.withPendingWaits.p50)} (p99 ${p99(threadpool.withPendingWaits)}): ${threadpool.p50Ratio.toFixed(2)}×`)
   out.push('', "- Pending waits must not take libuv's threadpool: the two medians should match.")

@@ -31,7 +31,7 @@ async function lastExitObserver(pids) {
   return async () => {
     const { value } = await lines.next()
     await closed
-    return JSON.parse(value).last_exit_us
+    return JSON.parse(value)
   }
 }
 
@@ -136,7 +136,7 @@ async function measureScale(count, idleMs, log) {
     const exits = await all
     const settled = nowUs()
     const cpu = process.cpuUsage(cpu0)
-    const lastExitUs = await lastExit()
+    const { last_exit_us: lastExitUs, last_reap_us: lastReapUs } = await lastExit()
     set.close()
     return {
       processes: count,
@@ -157,6 +157,10 @@ async function measureScale(count, idleMs, log) {
       // to the kill and to waitAll() settling (negative: settled first).
       lastExitAfterKillMs: (lastExitUs - killed) / 1000,
       settledAfterLastExitMs: (settled - lastExitUs) / 1000,
+      // And when it saw the last one reaped by its new parent (their shell
+      // dies with them): the status of each is known only then.
+      lastReapAfterLastExitMs: (lastReapUs - lastExitUs) / 1000,
+      settledAfterLastReapMs: (settled - lastReapUs) / 1000,
       exitsReported: exits.length,
     }
   } finally {

@@ -1,13 +1,16 @@
 //! An independent observer for bench/scale.js: reads PIDs (one per line) from
 //! stdin until an empty line, prints `ready`, then waits for all of them to
-//! exit and prints the CLOCK_MONOTONIC time (in µs, the clock of Node's
-//! `process.hrtime`) at which it saw the last one go. A tight Rust loop on
-//! its own epoll set: a close upper bound on when the last exit happened.
+//! exit and be reaped by their parent, and prints the CLOCK_MONOTONIC times
+//! (in µs, the clock of Node's `process.hrtime`) at which it saw the last
+//! one exit and the last one reaped. A tight Rust loop on its own epoll set:
+//! a close upper bound on when each happened.
 
 use std::io::{BufRead, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd};
 
-use pidset::{Epoll, PidFd};
+use std::collections::HashMap;
+
+use pidset::{Epoll, Interest, PidFd};
 
 fn monotonic_us() -> f64 {
     let mut ts = libc::timespec {
@@ -33,16 +36,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("ready");
     std::io::stdout().flush()?;
+    let by_fd: HashMap<i32, &PidFd> = pidfds.iter().map(|p| (p.as_raw_fd(), p)).collect();
     let mut ready = Vec::new();
-    let mut seen = 0;
-    let mut last = 0.0;
-    while seen < pidfds.len() {
-        let n = epoll.ready(&mut ready, None)?;
-        if n > 0 {
-            seen += n;
-            last = monotonic_us();
+    let (mut exits, mut reaps) = (0, 0);
+    let (mut last_exit, mut last_reap) = (0.0, 0.0);
+    // Each is reported twice: its exit (armed for that first), then, armed
+    // again for the hang-up alone, its reap by its parent.
+    let mut exited = std::collections::HashSet::new();
+    while reaps < pidfds.len() {
+        ready.clear();
+        epoll.ready(&mut ready, None)?;
+        let now = monotonic_us();
+        for fd in ready.drain(..) {
+            let Some(pidfd) = by_fd.get(&fd) else {
+                continue;
+            };
+            if exited.insert(fd) {
+                exits += 1;
+                last_exit = now;
+                if epoll.arm(pidfd.as_fd(), Interest::Reap).is_err() {
+                    reaps += 1;
+                    last_reap = now;
+                }
+            } else {
+                reaps += 1;
+                last_reap = now;
+            }
         }
     }
-    println!("{{\"last_exit_us\": {last:.1}, \"exits\": {seen}}}");
+    println!("{{\"last_exit_us\": {last_exit:.1}, \"last_reap_us\": {last_reap:.1}, \"exits\": {exits}}}");
     Ok(())
 }
