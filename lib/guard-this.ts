@@ -13,9 +13,12 @@ interface Guardable {
 }
 
 /**
- * Wraps every method and accessor of `cls.prototype` with a check of
+ * Wraps every public method and accessor of `cls.prototype` with a check of
  * `this`. Those named in `rejecting` return a promise, and reject instead
- * of throwing, as their other argument errors do.
+ * of throwing, as their other argument errors do. Internal methods (keyed
+ * by pidset's own symbols, which users cannot reach) are left alone: they
+ * are called only by pidset, on the path of every exit, where a wrapper per
+ * call costs an arguments array and a brand check.
  */
 export function guardThis(cls: Guardable, rejecting: ReadonlyArray<string | symbol> = []): void {
   const proto = cls.prototype as Record<string | symbol, unknown>
@@ -34,7 +37,7 @@ export function guardThis(cls: Guardable, rejecting: ReadonlyArray<string | symb
     return guarded as F
   }
   for (const key of Reflect.ownKeys(proto)) {
-    if (key === 'constructor') continue
+    if (key === 'constructor' || isInternal(key)) continue
     const descriptor = Object.getOwnPropertyDescriptor(proto, key)
     if (!descriptor) continue
     if (typeof descriptor.value === 'function') descriptor.value = guard(descriptor.value as (...args: unknown[]) => unknown, key)
@@ -42,4 +45,9 @@ export function guardThis(cls: Guardable, rejecting: ReadonlyArray<string | symb
     if (descriptor.set) descriptor.set = guard(descriptor.set, key)
     Object.defineProperty(proto, key, descriptor)
   }
+}
+
+/** Whether `key` is one of pidset's internal symbols (`Symbol('pidset.…')`). */
+function isInternal(key: string | symbol): boolean {
+  return typeof key === 'symbol' && key.description?.startsWith('pidset.') === true
 }

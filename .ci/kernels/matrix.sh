@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# matrix.sh [SERIES...]: runs the whole ava suite under each kernel series
+# matrix.sh [SERIES...]: runs the whole ava suite under each kernel series,
+# then the behaviour suite through the portable front-end
 # (default: 5.10 6.1 6.12 6.16, the lines of Debian 11, 12 and 13 and the
 # first after 6.15's PIDFD_INFO_EXIT), each booted under qemu by boot.sh,
 # and fails naming every kernel on which a test failed. Run it after `npm
@@ -46,7 +47,9 @@ for series in "$@"; do
   # the tests' 20 s limits (__test__/helpers.ts, TIME_SCALE).
   echo "kernel $release: fetched ($(du -sh "$dir" | cut -f1) unpacked), booting under qemu (TCG) and running the ava suite"
   rc=0
-  bash "$here/boot.sh" "$dir" 'PIDSET_TEST_TIME_SCALE=6 node node_modules/ava/entrypoints/cli.mjs --tap --timeout=180s >/job/tap 2>&1' &
+  # Then the behaviour suite through the portable front-end (what Bun and
+  # Deno use), whose thread and timerfd the ava run above does not take.
+  bash "$here/boot.sh" "$dir" 'PIDSET_TEST_TIME_SCALE=6 node node_modules/ava/entrypoints/cli.mjs --tap --timeout=180s >/job/tap 2>&1; PIDSET_FRONTEND=portable node __test__/runtimes/behaviour.mjs >/job/portable 2>&1' &
   boot=$!
   progress "$release" "$started" "$boot"
   wait "$boot" || rc=$?
@@ -56,9 +59,13 @@ for series in "$@"; do
   passed=$(grep -c '^ok ' "$tap" || true)
   skipped=$(grep -c '^ok .*# SKIP' "$tap" || true)
   failing=$(grep -c '^not ok ' "$tap" || true)
+  portable=$KERNELS/results/$release.portable
+  cp "$job/portable" "$portable" 2>/dev/null || : >"$portable"
   echo "kernel $release: $((passed - skipped)) passed, $skipped skipped, $failing failed, exit $rc, ${seconds} s"
-  if [ "$rc" != 0 ] || [ "$failing" != 0 ] || [ "$passed" = 0 ]; then
+  echo "kernel $release, portable front-end: $(tail -1 "$portable")"
+  if [ "$rc" != 0 ] || [ "$failing" != 0 ] || [ "$passed" = 0 ] || ! grep -q '^all [0-9]* checks passed' "$portable"; then
     grep -A12 '^not ok ' "$tap" | sed "s/^/  [$release] /" || true
+    grep -A3 '^FAIL' "$portable" | sed "s/^/  [$release, portable] /" || true
     failed+=("$release")
   fi
 done
