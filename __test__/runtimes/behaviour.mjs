@@ -131,7 +131,9 @@ const statusIs = (actual, expected) => actual === expected || (!kernelSupport().
   const first = await any
   check('waitAny() reports the first to exit, which leaves the set', first.pid === ws[1].pid && set.size === 2)
   const all = set.waitAll()
+  // One after the other: the second is released once the first has gone.
   ws[2].release()
+  await once(ws[2].child, 'exit')
   ws[0].release()
   const rest = await all
   check('waitAll() reports the rest, in exit order', rest.map((i) => i.pid).join() === [ws[2].pid, ws[0].pid].join(), rest.map((i) => i.pid).join())
