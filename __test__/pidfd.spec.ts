@@ -142,6 +142,16 @@ test('close() rejects pending waits with EBADF and later calls fail with EBADF',
   t.true(exists(child.pid), 'closing the handle does not touch the process')
 })
 
+test('a handle closed after its exit was known still answers wait() and tryWait() with it; kill() is EBADF', async (t) => {
+  const child = sh(t, 'exit 6')
+  const pidfd = PidFd.open(child.pid)
+  const exit = await pidfd.wait()
+  pidfd.close()
+  t.is(await pidfd.wait(), exit)
+  t.is(pidfd.tryWait(), exit)
+  t.throws(() => pidfd.kill(), { code: 'EBADF' })
+})
+
 test('a timeout rejects with ETIMEDOUT and leaves the handle usable', async (t) => {
   const child = sleeper(t)
   const pidfd = PidFd.open(child.pid)

@@ -180,8 +180,9 @@ export class PidFd {
    *
    * Rejects with code `'ETIMEDOUT'` after `options.timeout` ms (0: never),
    * with an `AbortError` when `options.signal` aborts (neither closes the
-   * handle), with code `'EBADF'` if the handle is or gets closed, and with
-   * the system error if the kernel fails to tell.
+   * handle), with code `'EBADF'` if the handle is or gets closed (a closed
+   * handle whose exit was known before settles with it), and with the
+   * system error if the kernel fails to tell.
    */
   wait(options?: WaitOptions): Promise<ExitInfo> {
     try {
@@ -208,10 +209,12 @@ export class PidFd {
    * The exit if the process has exited, or null while it runs. Never blocks.
    * For somebody else's process not yet reaped by its parent, the status is
    * not known yet (`exitCode` and `signal` null); a later call may know it.
-   * @throws {Error} code `'EBADF'` once closed.
+   * @throws {Error} code `'EBADF'` once closed, unless the exit was known before.
    */
   tryWait(): ExitInfo | null {
     if (this.#exit) return this.#exit
+    // Closed after its exit was delivered: that is what was known, as wait() says.
+    if (this.#native === null && this.#delivered) return this.#delivered
     return this.#read()?.info ?? null
   }
 
