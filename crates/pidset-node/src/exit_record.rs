@@ -15,7 +15,9 @@ pub enum ExitState {
     Running,
     /// Exited; nothing more will be known.
     Exited,
-    /// Exited; its status comes at its reap (somebody else's process).
+    /// Exited; its status comes at its reap (somebody else's process). Only
+    /// `NativePidFd.readExit` (tryWait) says this: the poller reports final
+    /// exits only.
     Exiting,
     /// Reading its exit failed: the exit-code slot holds the failure's index
     /// in the array of failure objects passed alongside.

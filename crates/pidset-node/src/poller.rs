@@ -44,15 +44,15 @@ use crate::native_pidfd::NativePidFd;
 use crate::thread_wakeup::{take_all, Inbox, StartFailure, ThreadWakeup};
 use crate::uv::{PollHandle, UvPoll};
 
-/// Watches pidfds on this thread's event loop and calls
-/// `onExit(count, records, failures)` with the exits of watched processes:
-/// how many there are, a `Float64Array` whose first `count` exit records
-/// (`exit_record.rs`) are theirs (the same array from batch to batch, so
-/// read it before the call returns) and, when some failed, an array of
-/// their failure objects. A process is reported once (`watch`
-/// again to re-arm), except one in state `Exiting`, which stays watched for
-/// its reap. Not referenced by default: whether a pending wait keeps the
-/// loop alive is decided by `ref()`/`unref()`.
+/// Watches pidfds for this thread's JavaScript and calls
+/// `onExit(count, records, failures)` with the final exits of watched
+/// processes (the core decides when an exit is final): how many there are,
+/// a `Float64Array` whose first `count` exit records (`exit_record.rs`) are
+/// theirs (the same array from batch to batch, so read it before the call
+/// returns) and, when some failed, an array of their failure objects. A
+/// process is reported once (`watch` again to re-arm). Not referenced by
+/// default: whether a pending wait keeps the runtime alive is decided by
+/// `ref()`/`unref()`.
 #[napi]
 pub struct Poller {
     shared: Rc<Shared>,
