@@ -91,15 +91,15 @@ export declare class NativePidFd {
 }
 
 /**
- * Watches pidfds on this thread's event loop and calls
- * `onExit(count, records, failures)` with the exits of watched processes:
- * how many there are, a `Float64Array` whose first `count` exit records
- * (`exit_record.rs`) are theirs (the same array from batch to batch, so
- * read it before the call returns) and, when some failed, an array of
- * their failure objects. A process is reported once (`watch`
- * again to re-arm), except one in state `Exiting`, which stays watched for
- * its reap. Not referenced by default: whether a pending wait keeps the
- * loop alive is decided by `ref()`/`unref()`.
+ * Watches pidfds for this thread's JavaScript and calls
+ * `onExit(count, records, failures)` with the final exits of watched
+ * processes (the core decides when an exit is final): how many there are,
+ * a `Float64Array` whose first `count` exit records (`exit_record.rs`) are
+ * theirs (the same array from batch to batch, so read it before the call
+ * returns) and, when some failed, an array of their failure objects. A
+ * process is reported once (`watch` again to re-arm). Not referenced by
+ * default: whether a pending wait keeps the runtime alive is decided by
+ * `ref()`/`unref()`.
  */
 export declare class Poller {
   /**
@@ -133,7 +133,11 @@ export declare const enum ExitState {
   Running = 0,
   /** Exited; nothing more will be known. */
   Exited = 1,
-  /** Exited; its status comes at its reap (somebody else's process). */
+  /**
+   * Exited; its status comes at its reap (somebody else's process). Only
+   * `NativePidFd.readExit` (tryWait) says this: the poller reports final
+   * exits only.
+   */
   Exiting = 2,
   /**
    * Reading its exit failed: the exit-code slot holds the failure's index
