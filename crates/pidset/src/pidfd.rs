@@ -10,7 +10,7 @@ use crate::exit_info::ExitInfo;
 use crate::inherited_rss;
 use crate::support::PIDFD_NONBLOCK;
 use crate::sys::injected;
-use crate::sys::pidfd_info::{reaped_exit_status, ReapedStatus};
+use crate::sys::pidfd_info::{live_info, reaped_exit_status, ReapedStatus};
 use crate::sys::pidfd_send_signal::pidfd_send_signal;
 use crate::sys::waitid::{peek_exit, reap_exit, Peek};
 
@@ -21,6 +21,11 @@ use crate::sys::waitid::{peek_exit, reap_exit, Peek};
 /// builtin, a stopped process) must not hold a waiter for ever, so after this
 /// the exit is reported without the status.
 pub const REAP_GRACE: Duration = Duration::from_millis(100);
+
+/// How long [`PidFd::exit_info`] waits for a reap of one of our children
+/// that it finds in progress to end: microseconds in practice; the bound
+/// only keeps a stuck kernel from holding the caller.
+const REAP_IN_PROGRESS: Duration = Duration::from_millis(10);
 
 /// A race-free handle to one process: a pidfd.
 ///
@@ -171,18 +176,36 @@ impl PidFd {
                 return Ok(Some(info));
             }
         }
-        let (status, status_at_reap) =
-            match reaped_exit_status(self.fd.as_fd(), stage == Stage::Reaped) {
-                ReapedStatus::Known(status) => (Some(status), false),
-                ReapedStatus::AtReap => (None, true),
-                ReapedStatus::Unknown => (None, false),
-            };
+        let mut reaped = reaped_exit_status(self.fd.as_fd(), stage == Stage::Reaped);
+        if matches!(reaped, ReapedStatus::AtReap) && self.is_being_reaped_here() {
+            // Our own child, exited, gone from waitid, not yet reaped: this
+            // process is reaping it right now, on another thread (the
+            // portable front-end's collector) or by a waitpid(-1). The
+            // kernel posts the status (6.15+) as it finishes that reap,
+            // moments away: wait for the hang-up that ends it, briefly,
+            // rather than report no status.
+            if self.poll_stage_for(PollFlags::empty(), Some(REAP_IN_PROGRESS))? == Stage::Reaped {
+                reaped = reaped_exit_status(self.fd.as_fd(), true);
+            }
+        }
+        let (status, status_at_reap) = match reaped {
+            ReapedStatus::Known(status) => (Some(status), false),
+            ReapedStatus::AtReap => (None, true),
+            ReapedStatus::Unknown => (None, false),
+        };
         Ok(Some(ExitInfo {
             pid: self.pid,
             status,
             rusage: None,
             status_at_reap,
         }))
+    }
+
+    /// Whether the process, exited and not yet reaped, is this process's
+    /// child (its parent, as `PIDFD_GET_INFO` says; false where it cannot).
+    fn is_being_reaped_here(&self) -> bool {
+        live_info(self.fd.as_fd())
+            .is_ok_and(|info| u32::try_from(info.ppid) == Ok(std::process::id()))
     }
 
     /// Whether the process is a child of this process that nobody has reaped
