@@ -206,7 +206,9 @@ export class PidFd {
   }
 
   /**
-   * The exit if the process has exited, or null while it runs. Never blocks.
+   * The exit if the process has exited, or null while it runs. Never blocks,
+   * but for a child of this process that another thread of it is reaping
+   * at that moment: its status (Linux 6.15+) is waited for, 10 ms at most.
    * For somebody else's process not yet reaped by its parent, the status is
    * not known yet (`exitCode` and `signal` null); a later call may know it.
    * @throws {Error} code `'EBADF'` once closed, unless the exit was known before.
