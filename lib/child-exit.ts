@@ -4,26 +4,30 @@ import type { NativeChild } from './binding'
 import { hold, release, watchChild, type ExitTarget } from './event-loop'
 import type { ExitInfo } from './exit-info'
 
+/** Told once, from the event loop's dispatch, how the watch of a child ended. */
+export interface ChildExitHandler {
+  /** The child exited (and is reaped). */
+  onExit(info: ExitInfo): void
+  /** Reading its exit failed: it may not be reaped. */
+  onExitFailed(err: unknown): void
+}
+
 /**
- * The exit of a child spawn() started, as a promise, keeping the event
- * loop alive until it comes (unless unreferenced).
+ * The watch of a child spawn() started, keeping the event loop alive until
+ * its exit comes (unless unreferenced). The exit is handed on in the same
+ * dispatch, with no promise in between: the Subprocess settles `exited`
+ * itself, one promise and one microtask fewer per child.
  */
 export class ChildExit implements ExitTarget {
   readonly pid: number
-  /** Settles once: with the exit, or with the failure to read it. */
-  readonly promise: Promise<ExitInfo>
-  #resolve!: (info: ExitInfo) => void
-  #reject!: (err: unknown) => void
+  #handler: ChildExitHandler
   #settled = false
   #held = false
 
   /** Watches `child`; throws (EMFILE, ENOSPC...) without watching or holding anything. */
-  constructor(child: NativeChild) {
+  constructor(child: NativeChild, handler: ChildExitHandler) {
     this.pid = child.pid
-    this.promise = new Promise<ExitInfo>((resolve, reject) => {
-      this.#resolve = resolve
-      this.#reject = reject
-    })
+    this.#handler = handler
     watchChild(child, this)
     this.ref()
   }
@@ -31,13 +35,13 @@ export class ChildExit implements ExitTarget {
   /** @internal */
   onExit(info: ExitInfo): void {
     this.#settle()
-    this.#resolve(info)
+    this.#handler.onExit(info)
   }
 
   /** @internal */
   onExitFailed(err: unknown): void {
     this.#settle()
-    this.#reject(err)
+    this.#handler.onExitFailed(err)
   }
 
   /** Keeps the event loop alive until the exit (the default). */

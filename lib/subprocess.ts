@@ -7,6 +7,7 @@ import { AbortError, illegalConstructor, invalidArgType, maxBufferError, native,
 import type { ExitInfo, ResourceUsage } from './exit-info'
 import { assertCanWait } from './event-loop'
 import { ChildExit } from './child-exit'
+import { defer } from './defer'
 import { PidFd, kAdopt, kExitKnown, kExitUnknown } from './pid-fd'
 import { signalName, toSignalNumber, type Signal } from './signals'
 import { pipeStream } from './pipe-stream'
@@ -104,6 +105,9 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
   #handle: NativePidFd | null = null
   /** Its exit, watched. */
   #exit: ChildExit | null = null
+  /** Settle `exited` (set while the child runs). */
+  #resolveExited: ((info: ChildExitInfo) => void) | undefined
+  #rejectExited: ((err: unknown) => void) | undefined
   #plan: SpawnPlan | undefined
   #timedOut = false
   /** Whether the timeout fired and sent `killSignal`. */
@@ -142,7 +146,10 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
       copy = this.#handle.duplicate()
       // Watched now, a failure thrown: a child whose exit cannot be seen
       // (epoll_ctl ENOSPC) would never be reaped, so it is undone.
-      this.#exit = new ChildExit(child)
+      this.#exit = new ChildExit(child, {
+        onExit: (info) => this.#onExit(info),
+        onExitFailed: (err) => this.#onWatchFailed(err),
+      })
     } catch (err) {
       this.#cleanUp()
       for (const fd of streams) if (fd >= 0) closeSync(fd)
@@ -166,10 +173,12 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
     this.stdout = (streams[1] >= 0 ? pipeStream(streams[1], true) : null) as Stdout
     this.stderr = (streams[2] >= 0 ? pipeStream(streams[2], true) : null) as Stderr
     if (plan.input !== undefined && this.stdin) writeInput(this.stdin, plan.input)
-    this.exited = this.#exit.promise.then(
-      (info) => this.#onExit(info),
-      (err) => this.#onWatchFailed(err),
-    )
+    // Settled by the watch itself, in the dispatch that reports the exit
+    // (no exit can be dispatched before this constructor returns).
+    this.exited = new Promise<ChildExitInfo>((resolve, reject) => {
+      this.#resolveExited = resolve
+      this.#rejectExited = reject
+    })
     if (plan.timeout > 0) this.#timer = setTimeout(() => this.#onTimeout(), plan.timeout).unref()
   }
 
@@ -294,34 +303,44 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
   }
 
   /** The exit, read as the child was reaped: with its rusage (see ChildExitInfo). */
-  #onExit(info: ExitInfo): ChildExitInfo {
+  #onExit(info: ExitInfo): void {
     if (this.#timeoutSent && this.#plan) {
       this.#timedOut = info.signal === signalName(this.#plan.killSignal) || info.signal === 'SIGKILL'
     }
-    // The user's handle learns it from here: the child is reaped, and
-    // the kernel no longer knows its resource usage.
-    this.pidfd?.[kExitKnown](info)
-    // Nobody reads the child's stdin any more: close our end, as a
-    // ChildProcess does at its exit, or its descriptor would stay open.
-    this.stdin?.destroy()
-    this.#child?.close()
-    this.#handle?.close()
+    const child = this.#child
+    const handle = this.#handle
     this.#child = this.#handle = null
-    this.#cleanUp()
-    return info as ChildExitInfo
+    try {
+      // The user's handle learns it from here: the child is reaped, and
+      // the kernel no longer knows its resource usage.
+      this.pidfd?.[kExitKnown](info)
+      // Nobody reads the child's stdin any more: close our end, as a
+      // ChildProcess does at its exit, or its descriptor would stay open.
+      this.stdin?.destroy()
+      this.#cleanUp()
+    } finally {
+      // Settled whatever the steps above did: nothing may leave it pending.
+      this.#resolveExited?.(info as ChildExitInfo)
+      // Native calls the code awaiting the exit need not wait for: after
+      // its reactions (the descriptor is closed when both are).
+      defer(() => {
+        child?.close()
+        handle?.close()
+      })
+    }
   }
 
   /**
    * Reading the exit failed: `exited` rejects with that, the child goes to
    * the orphan reaper, and the user's handle watches by itself.
    */
-  #onWatchFailed(err: unknown): never {
+  #onWatchFailed(err: unknown): void {
     this.pidfd?.[kExitUnknown](err)
     this.#child?.close()
     this.#handle?.close()
     this.#child = this.#handle = null
     this.#cleanUp()
-    throw err
+    this.#rejectExited?.(err)
   }
 
   #cleanUp(): void {

@@ -309,11 +309,7 @@ impl Shared {
         self.callback.set(ptr::null_mut());
         self.records.set(ptr::null_mut());
         self.context.set(ptr::null_mut());
-        match self.wakeup.borrow_mut().take() {
-            Some(Wakeup::Loop(handle)) => handle.close(on_closed),
-            Some(Wakeup::Thread(wakeup)) => wakeup.close(),
-            None => {}
-        }
+        self.close_wakeup();
     }
 
     /// Whether a pending report keeps the runtime alive.
@@ -330,6 +326,12 @@ impl Shared {
     /// it and its share of the state) and drops the JavaScript callback.
     fn shut_down(&self) {
         self.release_callback();
+        self.close_wakeup();
+    }
+
+    /// Closes the front-end, once: its close callback (libuv) or the
+    /// function's finalizer (thread) frees its share of the state.
+    fn close_wakeup(&self) {
         match self.wakeup.borrow_mut().take() {
             Some(Wakeup::Loop(handle)) => handle.close(on_closed),
             Some(Wakeup::Thread(wakeup)) => wakeup.close(),

@@ -36,6 +36,20 @@ pub struct Epoll {
 /// Events fetched per `epoll_wait`; more are fetched by calling again.
 const BATCH: usize = 256;
 
+/// A new eventfd (non-blocking, close-on-exec) to ring an epoll set or a
+/// thread's poll with: the watcher's [`Epoll::add_doorbell`], the
+/// collector's stop signal.
+pub(crate) fn new_eventfd() -> Result<OwnedFd> {
+    if let Some(errno) = injected("eventfd") {
+        return Err(Error::new(errno, "eventfd", None));
+    }
+    rustix::event::eventfd(
+        0,
+        rustix::event::EventfdFlags::CLOEXEC | rustix::event::EventfdFlags::NONBLOCK,
+    )
+    .map_err(|e| Error::new(e.raw_os_error(), "eventfd", None))
+}
+
 impl Epoll {
     /// Creates an empty, close-on-exec epoll instance.
     pub fn new() -> Result<Self> {

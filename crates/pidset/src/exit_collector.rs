@@ -14,11 +14,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use rustix::event::{eventfd, poll, EventfdFlags, PollFd, PollFlags};
+use rustix::event::{poll, PollFd, PollFlags};
 use rustix::io::{fcntl_dupfd_cloexec, Errno};
 
+use crate::epoll::new_eventfd;
 use crate::error::{Error, Result};
 use crate::exit_watcher::{Event, ExitWatcher};
+use crate::sys::injected;
 
 /// A watcher that a collector thread and its owner share.
 pub type SharedWatcher = Arc<Mutex<ExitWatcher>>;
@@ -52,11 +54,11 @@ impl ExitCollector {
         // same epoll instance.
         let readable = fcntl_dupfd_cloexec(lock_watcher(&watcher).as_fd(), 0)
             .map_err(|e| Error::new(e.raw_os_error(), "fcntl", None))?;
-        let stop = Arc::new(
-            eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)
-                .map_err(|e| Error::new(e.raw_os_error(), "eventfd", None))?,
-        );
+        let stop = Arc::new(new_eventfd()?);
         let thread_stop = Arc::clone(&stop);
+        if let Some(errno) = injected("pthread_create") {
+            return Err(Error::new(errno, "pthread_create", None));
+        }
         let thread = std::thread::Builder::new()
             .name("pidset-exits".into())
             .spawn(move || run(&watcher, &readable, &thread_stop, on_batch))
@@ -118,7 +120,11 @@ where
             PollFd::new(readable, PollFlags::IN),
             PollFd::new(stop, PollFlags::IN),
         ];
-        match poll(&mut fds, None) {
+        let polled = match injected("poll") {
+            Some(errno) => Err(Errno::from_raw_os_error(errno)),
+            None => poll(&mut fds, None),
+        };
+        match polled {
             Ok(_) => {}
             Err(Errno::INTR) => continue,
             Err(_) => std::thread::sleep(POLL_FAILURE_BACKOFF),

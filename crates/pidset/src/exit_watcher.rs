@@ -14,9 +14,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustix::event::{eventfd, EventfdFlags};
-
-use crate::epoll::{Epoll, Interest};
+use crate::epoll::{new_eventfd, Epoll, Interest};
 use crate::error::{Error, Result};
 use crate::exit_info::ExitInfo;
 use crate::owned_child::OwnedChild;
@@ -81,7 +79,10 @@ impl Watched {
 pub struct ExitWatcher {
     epoll: Epoll,
     watched: HashMap<RawFd, Watched>,
+    /// The descriptors epoll reported in this batch (reused).
     ready: Vec<RawFd>,
+    /// The owned children among them, reported after the others (reused).
+    ready_children: Vec<RawFd>,
     /// Reports collected but not delivered (see [`give_back`](Self::give_back)),
     /// handed out first by the next [`collect`](Self::collect).
     undelivered: Vec<Event>,
@@ -100,8 +101,7 @@ impl ExitWatcher {
     /// An empty watcher.
     pub fn new() -> Result<Self> {
         let epoll = Epoll::new()?;
-        let doorbell = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)
-            .map_err(|e| Error::new(e.raw_os_error(), "eventfd", None))?;
+        let doorbell = new_eventfd()?;
         epoll.add_doorbell(doorbell.as_fd())?;
         let graces = ReapGrace::new()?;
         epoll.add_doorbell(graces.as_fd())?;
@@ -109,6 +109,7 @@ impl ExitWatcher {
             epoll,
             watched: HashMap::new(),
             ready: Vec::new(),
+            ready_children: Vec::new(),
             undelivered: Vec::new(),
             doorbell,
             graces,
@@ -219,24 +220,23 @@ impl ExitWatcher {
             return events.len() - before;
         }
         let ready = std::mem::take(&mut self.ready);
+        let mut children = std::mem::take(&mut self.ready_children);
         // Owned children last: they are reaped as they are read, and any
         // other handle to the same process in this batch reads first, while
         // the status is still there to read on every kernel.
         for &fd in &ready {
-            if self.watched.get(&fd).is_some_and(|w| w.child.is_none()) {
-                if let Some(event) = self.report(fd) {
-                    events.push(event);
-                }
+            match self.watched.get(&fd) {
+                Some(w) if w.child.is_some() => children.push(fd),
+                Some(_) => events.extend(self.report(fd)),
+                // Unwatched since the event was queued: nothing to report.
+                None => {}
             }
         }
-        for &fd in &ready {
-            if self.watched.get(&fd).is_some_and(|w| w.child.is_some()) {
-                if let Some(event) = self.report(fd) {
-                    events.push(event);
-                }
-            }
+        for fd in children.drain(..) {
+            events.extend(self.report(fd));
         }
         self.ready = ready;
+        self.ready_children = children;
         self.end_graces(events);
         events.len() - before
     }

@@ -46,3 +46,14 @@ pub fn take(syscall: &str) -> Option<i32> {
     }
     Some(errno)
 }
+
+/// How many injected failures of `syscall` are still to come.
+pub fn remaining(syscall: &str) -> u32 {
+    let faults = FAULTS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    faults
+        .iter()
+        .find(|f| f.syscall == syscall)
+        .map_or(0, |f| f.remaining)
+}

@@ -19,6 +19,7 @@ use rustix::time::{
 
 use crate::error::{Error, Result};
 use crate::pidfd::REAP_GRACE;
+use crate::sys::injected;
 
 /// The graces running, first to end first.
 pub(crate) struct ReapGrace {
@@ -35,6 +36,9 @@ pub(crate) struct ReapGrace {
 impl ReapGrace {
     /// No grace running; one timerfd.
     pub(crate) fn new() -> Result<Self> {
+        if let Some(errno) = injected("timerfd_create") {
+            return Err(Error::new(errno, "timerfd_create", None));
+        }
         let timer = timerfd_create(
             TimerfdClockId::Monotonic,
             TimerfdFlags::CLOEXEC | TimerfdFlags::NONBLOCK,

@@ -5,7 +5,7 @@ mod common;
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
-use common::{pid_of, sh};
+use common::{collecting, pid_of, sh};
 use pidset::{lock_watcher, Event, ExitCollector, ExitStatus, ExitWatcher, PidFd, Report};
 
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -19,10 +19,7 @@ fn status(event: &Event) -> Option<ExitStatus> {
 
 #[test]
 fn hands_on_each_exit_once_as_it_happens() {
-    let watcher = Arc::new(Mutex::new(ExitWatcher::new().expect("watcher")));
-    let (tx, rx) = mpsc::channel();
-    let collector = ExitCollector::start(Arc::clone(&watcher), move |batch| tx.send(batch).is_ok())
-        .expect("start");
+    let (watcher, rx, collector) = collecting();
     let mut children: Vec<_> = (0..3)
         .map(|i| sh(&format!("read line; exit {i}")))
         .collect();
@@ -57,10 +54,7 @@ fn hands_on_each_exit_once_as_it_happens() {
 
 #[test]
 fn reports_given_back_are_handed_on_again() {
-    let watcher = Arc::new(Mutex::new(ExitWatcher::new().expect("watcher")));
-    let (tx, rx) = mpsc::channel();
-    let collector = ExitCollector::start(Arc::clone(&watcher), move |batch| tx.send(batch).is_ok())
-        .expect("start");
+    let (watcher, rx, collector) = collecting();
     let mut child = sh("exit 9");
     let pidfd = Arc::new(PidFd::open(pid_of(&child)).expect("open"));
     lock_watcher(&watcher).watch(&pidfd).expect("watch");

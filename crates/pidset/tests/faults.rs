@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use common::{pid_of, sh};
-use pidset::{fault, Event, ExitStatus, ExitWatcher, PidFd, Report};
+use common::{collecting, pid_of, sh};
+use pidset::{fault, lock_watcher, Event, ExitCollector, ExitStatus, ExitWatcher, PidFd, Report};
 
 /// Faults are process-wide; the tests of this file take turns.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -125,5 +125,102 @@ fn a_watch_that_fails_leaves_nothing_watched_and_names_the_process() {
     assert!(!watcher.is_watched(&pidfd));
     assert_eq!(Arc::strong_count(&pidfd), 1, "the watcher kept no share");
     child.kill().expect("kill");
+    child.wait().expect("reap");
+}
+
+/// How many descriptors this process has open.
+fn open_descriptors() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .expect("/proc/self/fd")
+        .count()
+}
+
+#[test]
+fn a_watcher_that_cannot_get_its_descriptors_fails_with_the_call_and_keeps_none() {
+    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let before = open_descriptors();
+    for (call, errno) in [
+        ("epoll_create1", libc::EMFILE),
+        ("eventfd", libc::EMFILE),
+        ("timerfd_create", libc::ENOMEM),
+    ] {
+        fault::inject(call, errno, 1);
+        let err = ExitWatcher::new().expect_err(call);
+        fault::inject(call, 0, 0);
+        assert_eq!((err.errno(), err.syscall(), err.pid()), (errno, call, None));
+        assert_eq!(open_descriptors(), before, "{call}: nothing left open");
+    }
+    assert!(
+        ExitWatcher::new().is_ok(),
+        "works again once the fault is gone"
+    );
+}
+
+#[test]
+fn a_collector_whose_thread_cannot_start_fails_and_leaves_the_watcher_usable() {
+    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let watcher = Arc::new(Mutex::new(ExitWatcher::new().expect("watcher")));
+    let before = open_descriptors();
+    for (call, errno) in [("pthread_create", libc::EAGAIN), ("eventfd", libc::EMFILE)] {
+        fault::inject(call, errno, 1);
+        let err = ExitCollector::start(Arc::clone(&watcher), |_| true).expect_err(call);
+        fault::inject(call, 0, 0);
+        assert_eq!((err.errno(), err.syscall()), (errno, call));
+        assert_eq!(open_descriptors(), before, "{call}: nothing left open");
+    }
+    // Nothing of the failed starts remains: a new collector reports as any.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let collector = ExitCollector::start(Arc::clone(&watcher), move |batch| tx.send(batch).is_ok())
+        .expect("start");
+    let mut child = sh("exit 6");
+    let pidfd = Arc::new(PidFd::open(pid_of(&child)).expect("open"));
+    lock_watcher(&watcher).watch(&pidfd).expect("watch");
+    let batch = rx.recv_timeout(Duration::from_secs(30)).expect("a batch");
+    assert!(matches!(
+        &batch[0].report,
+        Report::Exited(info) if info.status == Some(ExitStatus::Exited(6))
+    ));
+    collector.stop();
+    child.wait().expect("reap");
+}
+
+#[test]
+fn a_collector_whose_poll_fails_backs_off_and_loses_no_exit() {
+    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let mut child = sh("read line; exit 7");
+    let pidfd = Arc::new(PidFd::open(pid_of(&child)).expect("open"));
+    // Its first polls fail (ENOMEM, the one failure poll has on two
+    // descriptors): the thread backs off and polls again.
+    fault::inject("poll", libc::ENOMEM, 3);
+    let (watcher, rx, collector) = collecting();
+    lock_watcher(&watcher).watch(&pidfd).expect("watch");
+    // The child exits only once every injected failure has happened (no
+    // event tells when; each failure is followed by a 10 ms back-off).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while fault::remaining("poll") > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the thread stopped polling after a failure"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(rx.try_recv().is_err(), "nothing to report yet");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(b"go\n").expect("write");
+    }
+    let batch = rx.recv_timeout(Duration::from_secs(30)).expect("a batch");
+    assert_eq!(batch.len(), 1, "reported once");
+    assert!(Arc::ptr_eq(&batch[0].pidfd, &pidfd));
+    assert!(matches!(
+        &batch[0].report,
+        Report::Exited(info) if info.status == Some(ExitStatus::Exited(7))
+    ));
+    assert!(
+        rx.recv_timeout(Duration::from_millis(50)).is_err(),
+        "and only once"
+    );
+    collector.stop();
     child.wait().expect("reap");
 }

@@ -48,3 +48,21 @@ impl Drop for KillOnDrop<'_> {
         }
     }
 }
+
+/// A watcher and a collector started on it, whose batches come out of the
+/// receiver.
+pub fn collecting() -> (
+    pidset::SharedWatcher,
+    std::sync::mpsc::Receiver<Vec<pidset::Event>>,
+    pidset::ExitCollector,
+) {
+    let watcher = std::sync::Arc::new(std::sync::Mutex::new(
+        pidset::ExitWatcher::new().expect("watcher"),
+    ));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let collector = pidset::ExitCollector::start(std::sync::Arc::clone(&watcher), move |batch| {
+        tx.send(batch).is_ok()
+    })
+    .expect("start");
+    (watcher, rx, collector)
+}
