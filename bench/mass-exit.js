@@ -6,7 +6,10 @@
 // handles or heap), side by side, round after round.
 //
 // The children are `cat`s reading one FIFO; closing its only writer ends
-// them all at once, with no kill loop on the clock.
+// them all at once, with no kill loop on the clock. Nothing looks them up
+// in /proc: a /proc/<pid> entry that was ever looked up costs its reaper
+// several microseconds more at the reap (the kernel invalidates it), which
+// would weigh on every method alike and flatten the ratios.
 const { spawnSync, execFileSync } = require('node:child_process')
 const { mkdtempSync, openSync, closeSync, rmSync, constants } = require('node:fs')
 const { tmpdir } = require('node:os')
@@ -32,7 +35,7 @@ async function child(kind, n) {
 }
 
 /** Children ended by the warm-up before the measured batch. */
-const WARM_UP = 200
+const WARM_UP = 2000
 
 /** One batch of `n` children of `kind`; prints its measures if `report`. */
 async function batch(kind, n, report) {
@@ -42,7 +45,10 @@ async function batch(kind, n, report) {
   // Read-write: opening never blocks, and it is the FIFO's only writer.
   const writer = openSync(fifo, constants.O_RDWR)
   const reader = openSync(fifo, constants.O_RDONLY)
-  const stdio = [reader, 'ignore', 'ignore']
+  // Each child writes one byte here as it is about to become `cat`.
+  const ready = pipePair()
+  const stdio = [reader, 'ignore', ready.writer]
+  const args = ['-c', 'printf . >&2; exec cat 2>/dev/null']
   let done
   if (kind === 'childProcess') {
     const { spawn } = require('node:child_process')
@@ -50,18 +56,21 @@ async function batch(kind, n, report) {
     let resolve
     done = new Promise((r) => (resolve = r))
     for (let i = 0; i < n; i++) {
-      spawn('cat', [], { stdio }).once('exit', () => {
+      spawn('sh', args, { stdio }).once('exit', () => {
         if (--left === 0) resolve()
       })
     }
   } else {
     const { spawn, PidSet } = require('..')
-    const children = Array.from({ length: n }, () => spawn('cat', [], { stdio }))
+    const children = Array.from({ length: n }, () => spawn('sh', args, { stdio }))
     done = kind === 'pidsetSet' ? new PidSet(children.map((c) => c.pidfd)).waitAll() : Promise.all(children.map((c) => c.exited))
   }
   closeSync(reader)
-  // Let every child reach its read() before the clock starts.
-  await waitUntilAllBlocked(n)
+  closeSync(ready.writer)
+  // Every child has become `cat` (or is a moment away: one that reaches
+  // its read() after the FIFO closes finds it closed, and ends as well).
+  await readBytes(ready.reader, n)
+  closeSync(ready.reader)
   const cpu = process.cpuUsage()
   const mainCpu = mainThreadCpuNs()
   const start = process.hrtime.bigint()
@@ -85,20 +94,32 @@ function mainThreadCpuNs() {
   return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0])
 }
 
-/** Resolves once this process's `n` children all sleep in the kernel (their read). */
-async function waitUntilAllBlocked(n) {
-  const { readFileSync, readdirSync } = require('node:fs')
-  for (;;) {
-    const kids = readdirSync('/proc/self/task').flatMap((t) => readFileSync(`/proc/self/task/${t}/children`, 'utf8').trim().split(' ').filter(Boolean))
-    const sleeping = kids.filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('S') && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'cat'
-      } catch {
-        return false
-      }
-    }).length
-    if (sleeping >= n) return
-    await new Promise((resolve) => setImmediate(resolve))
+/** A pipe, both ends as descriptors: [read end, write end]. */
+function pipePair() {
+  // node:fs has no pipe(); a FIFO opened at both ends is one, unlinked at once.
+  const dir = mkdtempSync(join(tmpdir(), 'pidset-ready-'))
+  const path = join(dir, 'ready')
+  execFileSync('mkfifo', [path])
+  const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+  const writer = openSync(path, constants.O_WRONLY)
+  rmSync(dir, { recursive: true, force: true })
+  return { reader, writer }
+}
+
+/** Resolves once `n` bytes have been read from the non-blocking descriptor `fd`. */
+async function readBytes(fd, n) {
+  const { readSync } = require('node:fs')
+  const buffer = Buffer.alloc(Math.max(n, 1))
+  let got = 0
+  while (got < n) {
+    try {
+      const read = readSync(fd, buffer, 0, n - got, null)
+      if (read === 0) throw new Error(`mass-exit: ${got} of ${n} children started`)
+      got += read
+    } catch (err) {
+      if (err.code !== 'EAGAIN') throw err
+      await new Promise((resolve) => setImmediate(resolve))
+    }
   }
 }
 

@@ -8,7 +8,7 @@ import { guardThis, kIsInstance } from './guard-this'
 import { namespaceIndex, scopeIndex, validateFd, type KillOptions, type NamespaceKind, type ProcessInfo } from './introspection'
 import { isComplete, type ExitInfo } from './exit-info'
 import { decodeExit, scratch } from './exit-record'
-import { defer } from './defer'
+import { closeSoon } from './defer'
 import { disposeSymbol } from './dispose'
 import { toSignalNumber, type Signal } from './signals'
 import { openChild, type ChildLike } from './from-child'
@@ -327,7 +327,7 @@ export class PidFd {
 
   /**
    * @internal The set that opened it closes it after reporting its exit;
-   * its descriptor is closed by a {@link defer}red task.
+   * its descriptor is closed by a deferred task ({@link closeSoon}).
    */
   [kCloseSoon](): void {
     this.#close(true)
@@ -339,7 +339,7 @@ export class PidFd {
     if (this.#watched) unwatch(handle)
     this.#watched = false
     this.#native = null
-    if (byOwner) defer(() => handle.close())
+    if (byOwner) closeSoon(handle)
     else handle.close()
     // Built only when someone waits: closing is on the hot path of PidSet.
     if (this.#waits.size > 0) this.#waits.rejectAll(closedError('PidFd', this.pid))

@@ -7,7 +7,7 @@ import { AbortError, illegalConstructor, invalidArgType, maxBufferError, native,
 import type { ExitInfo, ResourceUsage } from './exit-info'
 import { assertCanWait } from './event-loop'
 import { ChildExit } from './child-exit'
-import { defer } from './defer'
+import { closeSoon } from './defer'
 import { PidFd, kAdopt, kExitKnown, kExitUnknown } from './pid-fd'
 import { signalName, toSignalNumber, type Signal } from './signals'
 import { pipeStream } from './pipe-stream'
@@ -323,10 +323,8 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
       this.#resolveExited?.(info as ChildExitInfo)
       // Native calls the code awaiting the exit need not wait for: after
       // its reactions (the descriptor is closed when both are).
-      defer(() => {
-        child?.close()
-        handle?.close()
-      })
+      if (child) closeSoon(child)
+      if (handle) closeSoon(handle)
     }
   }
 
