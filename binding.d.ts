@@ -51,10 +51,10 @@ export declare class NativePidFd {
   /** The raw descriptor, or -1 once closed. */
   get fd(): number
   /**
-   * Sends signal number `signal` to the process (scope 0), its main
-   * thread (1) or its process group (2); false if the process had exited.
+   * Sends signal number `signal` to whom `scope` says (the process by
+   * default); false if the process had exited.
    */
-  sendSignal(signal: number, scope?: number | undefined | null): boolean
+  sendSignal(signal: number, scope?: SignalScope | undefined | null): boolean
   /**
    * A pidfd from elsewhere (an inherited or received descriptor),
    * duplicated: `fd` stays the caller's.
@@ -62,8 +62,8 @@ export declare class NativePidFd {
   static adopt(fd: number): NativePidFd
   /** The process at the other end of the Unix-domain socket `fd`. */
   static fromPeer(fd: number): NativePidFd
-  /** What the kernel knows of the running process (`ProcessInfo`). */
-  info(): { pid: number; tgid: number; ppid: number; uid: number; euid: number; suid: number; fsuid: number; gid: number; egid: number; sgid: number; fsgid: number; cgroupId: bigint | null }
+  /** What the kernel knows of the running process. */
+  info(): ProcessInfo
   /** The process's pidfs inode number (Linux 6.9+). */
   id(): bigint
   /** Whether `other` names the same process. */
@@ -71,10 +71,10 @@ export declare class NativePidFd {
   /** A copy of the process's descriptor `target`, now the caller's to close. */
   getFd(target: number): number
   /**
-   * A descriptor for one of the process's namespaces, now the caller's
-   * to close; `kind` indexes `NAMESPACES` (lib/pid-fd.ts keeps the names).
+   * A descriptor for the process's namespace of `kind`, now the caller's
+   * to close.
    */
-  namespace(kind: number): number
+  namespace(kind: NamespaceKind): number
   /** Whether the process has exited. */
   hasExited(): boolean
   /**
@@ -106,7 +106,7 @@ export declare class Poller {
    * Starts watching: on the current thread's libuv loop, or, with
    * `portable`, through a thread and a threadsafe function.
    */
-  constructor(onExit: (count: number, records: Float64Array, failures: Array<Error> | undefined) => void, portable?: boolean)
+  constructor(onExit: (arg0: number, arg1: Float64Array, arg2?: Array<unknown> | undefined | null) => void, portable?: boolean | undefined | null)
   /** Arms `pidfd` to be reported once, when its process exits. */
   watch(pidfd: NativePidFd): void
   /** Arms `child` to be reported once, when it exits, and reaped then. */
@@ -128,7 +128,7 @@ export declare class Poller {
 export declare const EXIT_RECORD_LEN: number
 
 /** What a record says of its process. */
-export declare const enum ExitState {
+export declare enum ExitState {
   /** Still running: the rest of the record is empty. */
   Running = 0,
   /** Exited; nothing more will be known. */
@@ -147,10 +147,108 @@ export declare const enum ExitState {
 }
 
 /**
- * Probes the running kernel (it forks and reaps one short-lived child) and
- * returns `pidset::KernelSupport` as an object with camelCase fields.
+ * The pidfd features of the running kernel, probed by trying each (not read
+ * from the version string, which says nothing of backports or of a seccomp
+ * sandbox). What they mean for users is in README's kernel table.
  */
-export declare function probeKernelSupport(): Record<'pidfdOpen' | 'waitidPidfd' | 'nonblock' | 'getInfo' | 'exitInfo' | 'getFd' | 'peerPidfd' | 'pidfs' | 'signalScope' | 'namespaces', boolean>
+export interface KernelSupport {
+  /** `pidfd_open` (Linux 5.3): without it, `PidFd.open` throws `ENOSYS`. */
+  pidfdOpen: boolean
+  /** `waitid(P_PIDFD)` (5.4): the exit status and resource usage of our own children. */
+  waitidPidfd: boolean
+  /** `PIDFD_NONBLOCK` (5.10). */
+  nonblock: boolean
+  /** The `PIDFD_GET_INFO` ioctl (6.13). */
+  getInfo: boolean
+  /**
+   * `PIDFD_INFO_EXIT` (6.15): the exit status of any process, kept after its
+   * parent reaps it. Without it, the status of a process reaped by someone
+   * else first (a `child_process` child that libuv reaped, a process that is
+   * not ours) can be `null`.
+   */
+  exitInfo: boolean
+  /** `pidfd_getfd` (5.6): `pidfd.getFd()`. */
+  getFd: boolean
+  /** `SO_PEERPIDFD` (6.5): `peerPidFd()`. */
+  peerPidfd: boolean
+  /** pidfs (6.9): `pidfd.id`, and `equals()` exact after an exit. */
+  pidfs: boolean
+  /** `PIDFD_SIGNAL_*` (6.9): `kill(signal, { scope })` other than `'process'`. */
+  signalScope: boolean
+  /** `PIDFD_GET_*_NAMESPACE` (6.11): `pidfd.namespace()`. */
+  namespaces: boolean
+}
+
+/**
+ * A kind of namespace, as `pidfd.namespace()` takes it: the names of
+ * `/proc/<pid>/ns/`.
+ */
+export declare enum NamespaceKind {
+  /** Control groups. */
+  Cgroup = 'cgroup',
+  /** System V IPC and POSIX message queues. */
+  Ipc = 'ipc',
+  /** Mounts. */
+  Mnt = 'mnt',
+  /** Network. */
+  Net = 'net',
+  /** PIDs: the one the process lives in. */
+  Pid = 'pid',
+  /** PIDs: the one its future children will live in. */
+  PidForChildren = 'pid_for_children',
+  /** Clocks (boot and monotonic offsets). */
+  Time = 'time',
+  /** Clocks: the one its future children will use. */
+  TimeForChildren = 'time_for_children',
+  /** User and group IDs. */
+  User = 'user',
+  /** Host and domain names. */
+  Uts = 'uts',
+}
+
+/** Probes the running kernel (it forks and reaps one short-lived child). */
+export declare function probeKernelSupport(): KernelSupport
+
+/** What the kernel knows of a running process: `pidfd.info()`. */
+export interface ProcessInfo {
+  /** Its PID, in this process's PID namespace. */
+  pid: number
+  /** Its thread-group ID: the same as `pid` for a process. */
+  tgid: number
+  /** Its parent's PID (0 if the parent is outside this PID namespace). */
+  ppid: number
+  /** Real user ID. */
+  uid: number
+  /** Effective user ID. */
+  euid: number
+  /** Saved set-user-ID. */
+  suid: number
+  /** File-system user ID. */
+  fsuid: number
+  /** Real group ID. */
+  gid: number
+  /** Effective group ID. */
+  egid: number
+  /** Saved set-group-ID. */
+  sgid: number
+  /** File-system group ID. */
+  fsgid: number
+  /**
+   * The ID of its cgroup (v2): the inode number of its directory under
+   * `/sys/fs/cgroup`, as `bigint`; null where the kernel does not say.
+   */
+  cgroupId: bigint | null
+}
+
+/** Whom `pidfd.kill()` signals (`options.scope`). */
+export declare enum SignalScope {
+  /** The process, as `kill(2)`. */
+  Process = 'process',
+  /** Its main thread only, as `tgkill(2)` (Linux 6.9). */
+  Thread = 'thread',
+  /** Every process in the group it leads, as `killpg(2)` (Linux 6.9). */
+  ProcessGroup = 'process-group',
+}
 
 /**
  * Starts a child; writes the parent's ends of its piped streams (or -1)
@@ -160,7 +258,7 @@ export declare function probeKernelSupport(): Record<'pidfdOpen' | 'waitidPidfd'
  */
 export declare function spawnChild(request: SpawnRequest, streams: Int32Array): NativeChild
 
-/** What to start, validated by `lib/spawn.ts`. */
+/** What to start, validated by `lib/spawn-options.ts`. */
 export interface SpawnRequest {
   /** The program, a path or a name looked up in `PATH`. */
   file: string
@@ -172,8 +270,11 @@ export interface SpawnRequest {
   env: Array<string>
   /** The working directory, when not this process's. */
   cwd?: string
-  /** stdin, stdout, stderr: a [`StdioCode`] or a descriptor. */
-  stdio: Array<number>
+  /**
+   * stdin, stdout, stderr: each a [`StdioKind`] or a descriptor of this
+   * process's to give the child.
+   */
+  stdio: Array<StdioKind | number>
   /** Whether the child leads a new session. */
   detached: boolean
   /** The user to run as. */
@@ -183,14 +284,14 @@ export interface SpawnRequest {
 }
 
 /**
- * The stdio codes of [`SpawnRequest::stdio`]; any other value is a
- * descriptor of the parent's to give the child.
+ * What a child's stdin, stdout or stderr is, when not a descriptor of
+ * this process's (`spawn()`'s `stdio`).
  */
-export declare const enum StdioCode {
-  /** A new socket pair; the parent's end comes back in `streams`. */
-  Pipe = -1,
-  /** The parent's own stream. */
-  Inherit = -2,
+export declare enum StdioKind {
+  /** A new socket pair; this process's end comes back in `streams`. */
+  Pipe = 'pipe',
+  /** This process's own stream. */
+  Inherit = 'inherit',
   /** `/dev/null`. */
-  Ignore = -3,
+  Ignore = 'ignore',
 }

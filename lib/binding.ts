@@ -37,5 +37,16 @@ export type NativePidFd = Native.NativePidFd
 export const Poller = native.Poller
 export type Poller = Native.Poller
 export const EXIT_RECORD_LEN = native.EXIT_RECORD_LEN
+export const ExitState = native.ExitState
+export type ExitState = Native.ExitState
 export const probeKernelSupport = native.probeKernelSupport
+export type KernelSupport = Native.KernelSupport
+export type ProcessInfo = Native.ProcessInfo
+// The string enums the binding declares: the values lib/ validates against.
+export const NamespaceKind = native.NamespaceKind
+export type NamespaceKind = Native.NamespaceKind
+export const SignalScope = native.SignalScope
+export type SignalScope = Native.SignalScope
+export const StdioKind = native.StdioKind
+export type StdioKind = Native.StdioKind
 export const spawnChild = native.spawnChild

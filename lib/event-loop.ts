@@ -1,8 +1,7 @@
 // This thread's exit watcher: one epoll set, shared by every PidFd here,
 // driven by Node's libuv loop or, where there is none (Bun, Deno), by a
 // thread of the binding's (see crates/pidset-node/src/poller.rs for why).
-import { ExitState } from '../binding'
-import { Poller, type NativeChild, type NativePidFd } from './binding'
+import { ExitState, Poller, type NativeChild, type NativePidFd } from './binding'
 import { defer } from './defer'
 import { ERROR_CODES, fromNative, invalidArgValue, unsupportedRuntime } from './errors'
 import type { ExitInfo } from './exit-info'
@@ -74,7 +73,7 @@ function runtimeName(): string {
   return 'Deno' in globalThis ? 'Deno' : 'this runtime'
 }
 
-function dispatch(count: number, records: Float64Array, failures: unknown[] | undefined): void {
+function dispatch(count: number, records: Float64Array, failures?: unknown[] | null): void {
   let thrown: { err: unknown } | undefined
   // Only the first `count` records are this batch's (the array is reused).
   const end = count * RECORD_LEN

@@ -1,11 +1,10 @@
 // PidFd: the public handle to one process.
-import { ExitState } from '../binding'
-import { NativePidFd } from './binding'
+import { ExitState, NativePidFd } from './binding'
 import { adoptPidfd } from './adopt'
 import { AbortError, closedError, illegalConstructor, invalidArgType, native, timeoutError } from './errors'
 import { unwatch, watch, type ExitTarget } from './event-loop'
 import { guardThis, kIsInstance } from './guard-this'
-import { namespaceIndex, scopeIndex, validateFd, type KillOptions, type NamespaceKind, type ProcessInfo } from './introspection'
+import { validateFd, validateNamespaceKind, validateScope, type KillOptions, type NamespaceKind, type ProcessInfo } from './introspection'
 import { isComplete, type ExitInfo } from './exit-info'
 import { decodeExit, scratch } from './exit-record'
 import { closeSoon } from './defer'
@@ -239,7 +238,7 @@ export class PidFd {
    */
   kill(signal: Signal = 'SIGTERM', options?: KillOptions): boolean {
     const number = toSignalNumber(signal)
-    const scope = scopeIndex(options)
+    const scope = validateScope(options)
     const handle = this.#handle()
     return native(this.pid, () => handle.sendSignal(number, scope))
   }
@@ -311,9 +310,9 @@ export class PidFd {
    *   kind the kernel lacks, `'EPERM'` without ptrace read access, `'ESRCH'`.
    */
   namespace(kind: NamespaceKind): number {
-    const index = namespaceIndex(kind)
+    const checked = validateNamespaceKind(kind)
     const handle = this.#handle()
-    return native(this.pid, () => handle.namespace(index))
+    return native(this.pid, () => handle.namespace(checked))
   }
 
   /**

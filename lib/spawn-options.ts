@@ -2,7 +2,8 @@
 // binding's SpawnRequest.
 import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
-import { StdioCode, type SpawnRequest } from '../binding'
+import type { SpawnRequest } from '../binding'
+import { StdioKind } from './binding'
 import { invalidArgType, invalidArgValue, outOfRange } from './errors'
 import { toSignalNumber, type Signal } from './signals'
 import { ownOption } from './validate'
@@ -98,11 +99,7 @@ const OPTION_NAMES = [
 /** child_process options that mean nothing on Linux: accepted and ignored (README lists them). */
 const IGNORED_OPTIONS = ['windowsHide', 'windowsVerbatimArguments']
 
-const STDIO_CODES = new Map<unknown, StdioCode>([
-  ['pipe', StdioCode.Pipe],
-  ['inherit', StdioCode.Inherit],
-  ['ignore', StdioCode.Ignore],
-])
+const STDIO_KINDS: readonly unknown[] = Object.values(StdioKind)
 
 function validateString(value: unknown, name: string): string {
   if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value)
@@ -123,22 +120,24 @@ function validateId(value: unknown, name: string): number | undefined {
   return value
 }
 
-function stdioCode(value: unknown, name: string): number {
-  if (value === undefined || value === null) return StdioCode.Pipe
-  const named = STDIO_CODES.get(value)
-  if (named !== undefined) return named
+/** A stdio entry as the binding takes it: a StdioKind, or a descriptor number. */
+type StdioValue = StdioKind | number
+
+function stdioEntry(value: unknown, name: string): StdioValue {
+  if (value === undefined || value === null) return StdioKind.Pipe
+  if (STDIO_KINDS.includes(value)) return value as StdioKind
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= INT32_MAX) return value
   throw invalidArgValue(name, value, "must be 'pipe', 'inherit', 'ignore' or a file descriptor")
 }
 
-function validateStdio(stdio: unknown): number[] {
+function validateStdio(stdio: unknown): StdioValue[] {
   if (!Array.isArray(stdio)) {
-    const code = stdioCode(stdio, 'options.stdio')
-    return [code, code, code]
+    const entry = stdioEntry(stdio, 'options.stdio')
+    return [entry, entry, entry]
   }
   if (stdio.length > 3) throw invalidArgValue('options.stdio', stdio, 'must have at most 3 entries (stdin, stdout, stderr)')
   // Own entries only: a polluted Array.prototype[1] must not pick a stream.
-  return [0, 1, 2].map((i) => stdioCode(ownOption(stdio, String(i)), `options.stdio[${i}]`))
+  return [0, 1, 2].map((i) => stdioEntry(ownOption(stdio, String(i)), `options.stdio[${i}]`))
 }
 
 function validateEnv(env: unknown): string[] {
@@ -203,7 +202,7 @@ export function planSpawn(command: unknown, args: unknown, options: unknown): Sp
     throw invalidArgType('options.forceKillAfterDelay', 'of type number or false', forceKill)
   }
   const stdio = validateStdio(o.stdio)
-  if (input !== undefined && stdio[0] !== StdioCode.Pipe) throw invalidArgValue('options.input', input, "cannot be used unless stdin is 'pipe'")
+  if (input !== undefined && stdio[0] !== StdioKind.Pipe) throw invalidArgValue('options.input', input, "cannot be used unless stdin is 'pipe'")
   // With a shell, the command and its arguments are one line for `sh -c`.
   const line = shell === undefined ? undefined : [file, ...argv].join(' ')
   return {

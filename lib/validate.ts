@@ -1,5 +1,5 @@
 // Argument checks for the public API, with Node's error codes.
-import { invalidArgType, outOfRange } from './errors'
+import { invalidArgType, invalidArgValue, outOfRange } from './errors'
 
 const INT32_MAX = 2 ** 31 - 1
 
@@ -11,6 +11,16 @@ const INT32_MAX = 2 ** 31 - 1
  */
 export function ownOption(options: object | undefined, key: string): unknown {
   return options !== undefined && Object.hasOwn(options, key) ? (options as Record<string, unknown>)[key] : undefined
+}
+
+/**
+ * `value` if it is one of `allowed` (a string enum's values, as the binding
+ * declares them); else ERR_INVALID_ARG_VALUE naming them, as Node's
+ * `validateOneOf` does.
+ */
+export function validateOneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly unknown[]).includes(value)) throw invalidArgValue(name, value, `must be one of ${allowed.map((v) => `'${v}'`).join(', ')}`)
+  return value as T
 }
 
 /** Throws unless `pid` is an integer from 1 to 2^31-1. */

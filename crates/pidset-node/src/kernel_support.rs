@@ -1,28 +1,77 @@
-//! The running kernel's pidfd features, for `kernelSupport()` in lib/,
-//! which declares the object's type and documents each field.
+//! The running kernel's pidfd features, for `kernelSupport()`: the core's
+//! `pidset::KernelSupport` as a Node-API object (the core does not depend on
+//! Node-API); the conversion names every field, so the two cannot drift.
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::error::syscall_error;
 
-/// Probes the running kernel (it forks and reaps one short-lived child) and
-/// returns `pidset::KernelSupport` as an object with camelCase fields.
-#[napi(
-    ts_return_type = "Record<'pidfdOpen' | 'waitidPidfd' | 'nonblock' | 'getInfo' | 'exitInfo' | 'getFd' | 'peerPidfd' | 'pidfs' | 'signalScope' | 'namespaces', boolean>"
-)]
-pub fn probe_kernel_support(env: &Env) -> Result<Object<'_>> {
-    let k = pidset::kernel_support().map_err(|e| syscall_error(env, &e))?;
-    let mut obj = Object::new(env)?;
-    obj.set("pidfdOpen", k.pidfd_open)?;
-    obj.set("waitidPidfd", k.waitid_pidfd)?;
-    obj.set("nonblock", k.nonblock)?;
-    obj.set("getInfo", k.get_info)?;
-    obj.set("exitInfo", k.exit_info)?;
-    obj.set("getFd", k.get_fd)?;
-    obj.set("peerPidfd", k.peer_pidfd)?;
-    obj.set("pidfs", k.pidfs)?;
-    obj.set("signalScope", k.signal_scope)?;
-    obj.set("namespaces", k.namespaces)?;
-    Ok(obj)
+/// The pidfd features of the running kernel, probed by trying each (not read
+/// from the version string, which says nothing of backports or of a seccomp
+/// sandbox). What they mean for users is in README's kernel table.
+#[napi(object, object_from_js = false)]
+pub struct KernelSupport {
+    /// `pidfd_open` (Linux 5.3): without it, `PidFd.open` throws `ENOSYS`.
+    pub pidfd_open: bool,
+    /// `waitid(P_PIDFD)` (5.4): the exit status and resource usage of our own children.
+    pub waitid_pidfd: bool,
+    /// `PIDFD_NONBLOCK` (5.10).
+    pub nonblock: bool,
+    /// The `PIDFD_GET_INFO` ioctl (6.13).
+    pub get_info: bool,
+    /// `PIDFD_INFO_EXIT` (6.15): the exit status of any process, kept after its
+    /// parent reaps it. Without it, the status of a process reaped by someone
+    /// else first (a `child_process` child that libuv reaped, a process that is
+    /// not ours) can be `null`.
+    pub exit_info: bool,
+    /// `pidfd_getfd` (5.6): `pidfd.getFd()`.
+    pub get_fd: bool,
+    /// `SO_PEERPIDFD` (6.5): `peerPidFd()`.
+    pub peer_pidfd: bool,
+    /// pidfs (6.9): `pidfd.id`, and `equals()` exact after an exit.
+    pub pidfs: bool,
+    /// `PIDFD_SIGNAL_*` (6.9): `kill(signal, { scope })` other than `'process'`.
+    pub signal_scope: bool,
+    /// `PIDFD_GET_*_NAMESPACE` (6.11): `pidfd.namespace()`.
+    pub namespaces: bool,
+}
+
+impl From<pidset::KernelSupport> for KernelSupport {
+    fn from(k: pidset::KernelSupport) -> Self {
+        // Destructured without `..`: a field added to the core's record does
+        // not compile until it is here too.
+        let pidset::KernelSupport {
+            pidfd_open,
+            waitid_pidfd,
+            nonblock,
+            get_info,
+            exit_info,
+            get_fd,
+            peer_pidfd,
+            pidfs,
+            signal_scope,
+            namespaces,
+        } = k;
+        Self {
+            pidfd_open,
+            waitid_pidfd,
+            nonblock,
+            get_info,
+            exit_info,
+            get_fd,
+            peer_pidfd,
+            pidfs,
+            signal_scope,
+            namespaces,
+        }
+    }
+}
+
+/// Probes the running kernel (it forks and reaps one short-lived child).
+#[napi]
+pub fn probe_kernel_support(env: Env) -> Result<KernelSupport> {
+    pidset::kernel_support()
+        .map(KernelSupport::from)
+        .map_err(|e| syscall_error(&env, &e))
 }

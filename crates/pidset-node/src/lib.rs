@@ -8,20 +8,24 @@
 mod error;
 mod exit_record;
 mod kernel_support;
+mod kinds;
 mod napi_fault;
 mod native_child;
 mod native_pidfd;
 mod poller;
+mod process_info;
 mod spawn;
 mod thread_wakeup;
 mod uv;
 
 pub use exit_record::{ExitState, EXIT_RECORD_LEN};
-pub use kernel_support::probe_kernel_support;
+pub use kernel_support::{probe_kernel_support, KernelSupport};
+pub use kinds::{NamespaceKind, SignalScope, StdioKind};
 pub use native_child::NativeChild;
 pub use native_pidfd::NativePidFd;
 pub use poller::Poller;
-pub use spawn::{spawn_child, SpawnRequest, StdioCode};
+pub use process_info::ProcessInfo;
+pub use spawn::{spawn_child, SpawnRequest};
 
 /// Test-only: makes the next `times` calls of `syscall` fail with `errno`
 /// (`times` 0 removes the fault). Exists only in builds with the

@@ -3,10 +3,12 @@ use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use pidset::{Namespace, PidFd, SignalScope};
+use pidset::PidFd;
 
 use crate::error::{closed_error, syscall_error};
 use crate::exit_record::{self, ExitState, EXIT_RECORD_LEN};
+use crate::kinds::{NamespaceKind, SignalScope};
+use crate::process_info::ProcessInfo;
 
 /// One pidfd, owned by a JavaScript `PidFd`. Its descriptor is closed by
 /// `close()` or, failing that, when the object is garbage-collected, but
@@ -42,18 +44,13 @@ impl NativePidFd {
         self.inner.as_ref().map_or(-1, |p| p.as_raw_fd())
     }
 
-    /// Sends signal number `signal` to the process (scope 0), its main
-    /// thread (1) or its process group (2); false if the process had exited.
+    /// Sends signal number `signal` to whom `scope` says (the process by
+    /// default); false if the process had exited.
     #[napi]
-    pub fn send_signal(&self, env: Env, signal: i32, scope: Option<u32>) -> Result<bool> {
-        let scope = match scope.unwrap_or(0) {
-            0 => SignalScope::Process,
-            1 => SignalScope::Thread,
-            2 => SignalScope::ProcessGroup,
-            _ => return Err(napi::Error::new(Status::InvalidArg, "unknown signal scope")),
-        };
+    pub fn send_signal(&self, env: Env, signal: i32, scope: Option<SignalScope>) -> Result<bool> {
+        let scope = scope.unwrap_or(SignalScope::Process);
         self.get(&env, "pidfd_send_signal")?
-            .send_signal_to(signal, scope)
+            .send_signal_to(signal, scope.into())
             .map_err(|e| syscall_error(&env, &e))
     }
 
@@ -72,36 +69,13 @@ impl NativePidFd {
         Ok(Self::from_core(Arc::new(inner)))
     }
 
-    /// What the kernel knows of the running process (`ProcessInfo`).
-    #[napi(
-        ts_return_type = "{ pid: number; tgid: number; ppid: number; uid: number; euid: number; suid: number; fsuid: number; gid: number; egid: number; sgid: number; fsgid: number; cgroupId: bigint | null }"
-    )]
-    pub fn info<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
-        let info = self
-            .get(env, "info")?
+    /// What the kernel knows of the running process.
+    #[napi]
+    pub fn info(&self, env: Env) -> Result<ProcessInfo> {
+        self.get(&env, "info")?
             .info()
-            .map_err(|e| syscall_error(env, &e))?;
-        let mut obj = Object::new(env)?;
-        obj.set("pid", info.pid)?;
-        obj.set("tgid", info.tgid)?;
-        obj.set("ppid", info.ppid)?;
-        for (name, value) in [
-            ("uid", info.uid),
-            ("euid", info.euid),
-            ("suid", info.suid),
-            ("fsuid", info.fsuid),
-            ("gid", info.gid),
-            ("egid", info.egid),
-            ("sgid", info.sgid),
-            ("fsgid", info.fsgid),
-        ] {
-            obj.set(name, value)?;
-        }
-        match info.cgroup_id {
-            Some(id) => obj.set("cgroupId", BigInt::from(id))?,
-            None => obj.set("cgroupId", Null)?,
-        }
-        Ok(obj)
+            .map(ProcessInfo::from)
+            .map_err(|e| syscall_error(&env, &e))
     }
 
     /// The process's pidfs inode number (Linux 6.9+).
@@ -133,17 +107,13 @@ impl NativePidFd {
         Ok(copy.into_raw_fd())
     }
 
-    /// A descriptor for one of the process's namespaces, now the caller's
-    /// to close; `kind` indexes `NAMESPACES` (lib/pid-fd.ts keeps the names).
+    /// A descriptor for the process's namespace of `kind`, now the caller's
+    /// to close.
     #[napi]
-    pub fn namespace(&self, env: Env, kind: u32) -> Result<i32> {
-        let kind = usize::try_from(kind)
-            .ok()
-            .and_then(|k| NAMESPACES.get(k).copied())
-            .ok_or_else(|| napi::Error::new(Status::InvalidArg, "unknown namespace"))?;
+    pub fn namespace(&self, env: Env, kind: NamespaceKind) -> Result<i32> {
         let fd = self
             .get(&env, "ioctl")?
-            .namespace(kind)
+            .namespace(kind.into())
             .map_err(|e| syscall_error(&env, &e))?;
         Ok(fd.into_raw_fd())
     }
@@ -211,20 +181,6 @@ impl NativePidFd {
             .ok_or_else(|| closed_error(env, syscall, self.pid))
     }
 }
-
-/// The namespace kinds in the order of lib/pid-fd.ts's `NAMESPACE_KINDS`.
-const NAMESPACES: [Namespace; 10] = [
-    Namespace::Cgroup,
-    Namespace::Ipc,
-    Namespace::Mnt,
-    Namespace::Net,
-    Namespace::Pid,
-    Namespace::PidForChildren,
-    Namespace::Time,
-    Namespace::TimeForChildren,
-    Namespace::User,
-    Namespace::Uts,
-];
 
 /// Runs `call` on descriptor number `fd`, which JavaScript gave, checked
 /// to be open first (EBADF, named `syscall`, if not).

@@ -91,11 +91,15 @@ struct Shared {
 impl Poller {
     /// Starts watching: on the current thread's libuv loop, or, with
     /// `portable`, through a thread and a threadsafe function.
-    #[napi(
-        constructor,
-        ts_args_type = "onExit: (count: number, records: Float64Array, failures: Array<Error> | undefined) => void, portable?: boolean"
-    )]
-    pub fn new(env: Env, on_exit: Function<Unknown, ()>, portable: Option<bool>) -> Result<Self> {
+    #[napi(constructor)]
+    // The callback's type is spelled out, not aliased: napi-rs generates its
+    // TypeScript signature (binding.d.ts) from these tokens.
+    #[allow(clippy::type_complexity)]
+    pub fn new(
+        env: Env,
+        on_exit: Function<FnArgs<(u32, Float64Array, Option<Vec<Unknown>>)>, ()>,
+        portable: Option<bool>,
+    ) -> Result<Self> {
         let watcher = ExitWatcher::new().map_err(|e| syscall_error(&env, &e))?;
         let shared = Rc::new(Shared {
             env: env.raw(),

@@ -1,5 +1,5 @@
-//! `spawnChild`: pidset's own children, translated from what `lib/spawn.ts`
-//! validated into `pidset::spawn`.
+//! `spawnChild`: pidset's own children, translated from what
+//! `lib/spawn-options.ts` validated into `pidset::spawn`.
 
 use std::os::fd::IntoRawFd;
 
@@ -8,21 +8,10 @@ use napi_derive::napi;
 use pidset::{SpawnOptions, Stdio};
 
 use crate::error::syscall_error;
+use crate::kinds::StdioKind;
 use crate::native_child::NativeChild;
 
-/// The stdio codes of [`SpawnRequest::stdio`]; any other value is a
-/// descriptor of the parent's to give the child.
-#[napi]
-pub enum StdioCode {
-    /// A new socket pair; the parent's end comes back in `streams`.
-    Pipe = -1,
-    /// The parent's own stream.
-    Inherit = -2,
-    /// `/dev/null`.
-    Ignore = -3,
-}
-
-/// What to start, validated by `lib/spawn.ts`.
+/// What to start, validated by `lib/spawn-options.ts`.
 #[napi(object)]
 pub struct SpawnRequest {
     /// The program, a path or a name looked up in `PATH`.
@@ -35,8 +24,9 @@ pub struct SpawnRequest {
     pub env: Vec<String>,
     /// The working directory, when not this process's.
     pub cwd: Option<String>,
-    /// stdin, stdout, stderr: a [`StdioCode`] or a descriptor.
-    pub stdio: Vec<i32>,
+    /// stdin, stdout, stderr: each a [`StdioKind`] or a descriptor of this
+    /// process's to give the child.
+    pub stdio: Vec<Either<StdioKind, i32>>,
     /// Whether the child leads a new session.
     pub detached: bool,
     /// The user to run as.
@@ -56,7 +46,7 @@ pub fn spawn_child(
     mut streams: Int32ArraySlice,
 ) -> Result<NativeChild> {
     // SAFETY: JavaScript is not running while this function does, and
-    // lib/spawn.ts passes a fresh Int32Array of its own.
+    // lib/subprocess.ts passes a fresh Int32Array of its own.
     let streams = unsafe { streams.as_mut() };
     if streams.len() < 3 || request.stdio.len() != 3 {
         return Err(napi::Error::new(
@@ -69,12 +59,10 @@ pub fn spawn_child(
     options.argv0 = request.argv0.map(Into::into);
     options.env = Some(request.env.into_iter().map(split_entry).collect());
     options.cwd = request.cwd.map(Into::into);
-    for (slot, &code) in options.stdio.iter_mut().zip(&request.stdio) {
-        *slot = match code {
-            -1 => Stdio::Pipe,
-            -2 => Stdio::Inherit,
-            -3 => Stdio::Null,
-            fd => Stdio::Fd(fd),
+    for (slot, entry) in options.stdio.iter_mut().zip(request.stdio) {
+        *slot = match entry {
+            Either::A(kind) => kind.into(),
+            Either::B(fd) => Stdio::Fd(fd),
         };
     }
     options.new_session = request.detached;
@@ -90,7 +78,7 @@ pub fn spawn_child(
     Ok(NativeChild::new(child.pidfd))
 }
 
-/// `NAME=value` as the pair std wants; `lib/spawn.ts` builds the entries,
+/// `NAME=value` as the pair std wants; `lib/spawn-options.ts` builds the entries,
 /// so one without `=` (which it never makes) is a name with no value.
 fn split_entry(entry: String) -> (std::ffi::OsString, std::ffi::OsString) {
     match entry.split_once('=') {
