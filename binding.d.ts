@@ -206,6 +206,41 @@ export declare enum NamespaceKind {
   Uts = 'uts',
 }
 
+/**
+ * The operation a failure object names (`operation`, beside `errno` and
+ * `syscall`), for the failures `lib/` tells apart: the core's
+ * [`pidset::Operation`]s, and the binding's own start of its libuv
+ * front-end.
+ */
+export declare enum Operation {
+  /** `pidfd_open`. */
+  OpenPidfd = 'open-pidfd',
+  /** Checking that a descriptor is a pidfd: EINVAL means it is not one. */
+  CheckPidfd = 'check-pidfd',
+  /** `pidfd_getfd`. */
+  GetFd = 'get-fd',
+  /** `getsockopt(SO_PEERPIDFD)`. */
+  PeerPidfd = 'peer-pidfd',
+  /** A pidfd's pidfs inode number. */
+  Identity = 'identity',
+  /** A signal to the main thread only. */
+  SignalThread = 'signal-thread',
+  /**
+   * A signal to the process group the process leads: ESRCH from a
+   * running process means it leads none.
+   */
+  SignalProcessGroup = 'signal-process-group',
+  /** A namespace's descriptor. */
+  Namespace = 'namespace',
+  /** `PIDFD_GET_INFO`. */
+  GetInfo = 'get-info',
+  /**
+   * Watching on the runtime's libuv loop: ENOSYS means the runtime has
+   * no libuv.
+   */
+  LibuvLoop = 'libuv-loop',
+}
+
 /** Probes the running kernel (it forks and reaps one short-lived child). */
 export declare function probeKernelSupport(): KernelSupport
 

@@ -841,6 +841,7 @@ module.exports.Poller = nativeBinding.Poller
 module.exports.EXIT_RECORD_LEN = nativeBinding.EXIT_RECORD_LEN
 module.exports.ExitState = nativeBinding.ExitState
 module.exports.NamespaceKind = nativeBinding.NamespaceKind
+module.exports.Operation = nativeBinding.Operation
 module.exports.probeKernelSupport = nativeBinding.probeKernelSupport
 module.exports.SignalScope = nativeBinding.SignalScope
 module.exports.spawnChild = nativeBinding.spawnChild

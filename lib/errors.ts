@@ -2,6 +2,7 @@
 // and every code it can carry is declared here once (ERROR_CODES).
 import { getSystemErrorMap, getSystemErrorName, inspect } from 'node:util'
 import { constants } from 'node:os'
+import type { Operation } from '../binding'
 
 /**
  * The codes of pidset's own errors (system errors carry the errno name
@@ -80,62 +81,54 @@ export function systemError(errno: number, syscall: string | undefined, pid: num
 }
 
 /**
- * The detail of a pidfd call that the kernel refused on principle: no
- * permission check guards pidfd_open, so EPERM/EACCES there means a seccomp
- * filter or security module (a container's default profile, a sandbox).
+ * The operations the binding names on the failures it hands over
+ * (crates/pidset-node/src/kinds.rs, `Operation`), by their values.
  */
-function forbidden(errno: number, syscall: string): string | undefined {
-  if (syscall !== 'pidfd_open' || (errno !== constants.errno.EPERM && errno !== constants.errno.EACCES)) return undefined
-  return 'pidfds are forbidden here by the kernel or a sandbox (a seccomp filter or security module, as in some container profiles)'
-}
-
-/** The call of `kill(signal, { scope: 'process-group' })`. */
-const GROUP_SIGNAL_CALL = 'pidfd_send_signal PIDFD_SIGNAL_PROCESS_GROUP'
-
-/**
- * The Linux version that brought each call pidset makes only where the
- * kernel has it, by the name the binding gives the call; any other call
- * needs what pidset as a whole does: `pidfd_open`, Linux 5.3.
- */
-const KERNEL_NEEDED: Readonly<Record<string, string>> = {
-  pidfd_getfd: '5.6',
-  'getsockopt SO_PEERPIDFD': '6.5',
-  'fstat pidfs': '6.9',
-  'pidfd_send_signal PIDFD_SIGNAL_THREAD': '6.9',
-  [GROUP_SIGNAL_CALL]: '6.9',
-  'ioctl PIDFD_GET_INFO': '6.13',
-}
-
-/**
- * The detail of a call this kernel does not have: ENOSYS for a system call
- * or flag, ENOTTY for an ioctl, ENOPROTOOPT for a socket option.
- */
-function unsupported(errno: number, syscall: string): string | undefined {
-  const { ENOSYS, ENOTTY, ENOPROTOOPT } = constants.errno
-  if (errno !== ENOSYS && errno !== ENOTTY && errno !== ENOPROTOOPT) return undefined
-  const version = KERNEL_NEEDED[syscall] ?? (syscall.startsWith('ioctl PIDFD_GET_') && syscall.endsWith('_NAMESPACE') ? '6.11' : undefined)
-  if (version !== undefined) return `${syscall} is not supported by this kernel: it needs Linux ${version} or newer`
-  if (errno === ENOSYS) return `${syscall} is not supported by this kernel; pidset needs Linux 5.3 or newer`
-  return undefined
-}
-
-/**
- * The detail of a group signal the kernel found no group for while the
- * process runs: the flag reaches only the group the process leads (the
- * binding answers `false`, not this, once the process has exited).
- */
-function leadsNoGroup(errno: number, syscall: string): string | undefined {
-  if (errno !== constants.errno.ESRCH || syscall !== GROUP_SIGNAL_CALL) return undefined
-  return 'the process leads no process group, and the process-group scope reaches only the group it leads (start it with detached: true); nothing was sent'
-}
+export type OperationName = `${Operation}`
 
 /** A failure as the binding hands it over (crates/pidset-node/src/error.rs). */
 interface NativeFailure {
   errno?: unknown
   syscall?: unknown
   pid?: unknown
+  /** The operation, when it is one that is told apart. */
+  operation?: OperationName
+  /** The first Linux release that has the operation. */
+  since?: unknown
   napiCall?: unknown
   napiStatus?: unknown
+}
+
+/** Whether `err`, as the binding threw it, is `operation` failing with positive `errno`. */
+export function failedWith(err: unknown, operation: OperationName, errno: number): boolean {
+  const e = err as NativeFailure | null
+  return e?.operation === operation && e.errno === errno
+}
+
+/**
+ * The detail of a failure, where its operation and errno say more than the
+ * errno's own description.
+ */
+function detailOf(errno: number, syscall: string, failure: NativeFailure): string | undefined {
+  const { ENOSYS, ENOTTY, ENOPROTOOPT, EPERM, EACCES, ESRCH } = constants.errno
+  const { operation, since } = failure
+  // ENOSYS for a system call or flag, ENOTTY for an ioctl, ENOPROTOOPT for a
+  // socket option: this kernel does not have it.
+  if (errno === ENOSYS || errno === ENOTTY || errno === ENOPROTOOPT) {
+    if (typeof since === 'string') return `${syscall} is not supported by this kernel: it needs Linux ${since} or newer`
+    if (errno === ENOSYS) return `${syscall} is not supported by this kernel; pidset needs Linux 5.3 or newer`
+  }
+  // No permission check guards pidfd_open, so EPERM/EACCES there means a
+  // seccomp filter or security module (a container's default profile, a sandbox).
+  if (operation === 'open-pidfd' && (errno === EPERM || errno === EACCES)) {
+    return 'pidfds are forbidden here by the kernel or a sandbox (a seccomp filter or security module, as in some container profiles)'
+  }
+  // The flag reaches only the group the process leads (the binding answers
+  // `false`, not this, once the process has exited).
+  if (operation === 'signal-process-group' && errno === ESRCH) {
+    return 'the process leads no process group, and the process-group scope reaches only the group it leads (start it with detached: true); nothing was sent'
+  }
+  return undefined
 }
 
 /**
@@ -147,9 +140,7 @@ interface NativeFailure {
 export function fromNative(err: unknown, pid?: number): unknown {
   const e = err as NativeFailure | null
   if (e && typeof e.errno === 'number' && typeof e.syscall === 'string') {
-    const errno = e.errno
-    const detail = unsupported(errno, e.syscall) ?? forbidden(errno, e.syscall) ?? leadsNoGroup(errno, e.syscall)
-    return systemError(errno, e.syscall, typeof e.pid === 'number' ? e.pid : pid, detail)
+    return systemError(e.errno, e.syscall, typeof e.pid === 'number' ? e.pid : pid, detailOf(e.errno, e.syscall, e))
   }
   if (e && typeof e.napiCall === 'string') {
     return coded(new Error(`pidset: ${e.napiCall} failed with Node-API status ${String(e.napiStatus)}`, { cause: err }), ERROR_CODES.NAPI)

@@ -3,7 +3,8 @@
 // thread of the binding's (see crates/pidset-node/src/poller.rs for why).
 import { ExitState, Poller, type NativeChild, type NativePidFd } from './binding'
 import { defer } from './defer'
-import { ERROR_CODES, fromNative, invalidArgValue, unsupportedRuntime } from './errors'
+import { constants } from 'node:os'
+import { ERROR_CODES, failedWith, fromNative, invalidArgValue, unsupportedRuntime } from './errors'
 import type { ExitInfo } from './exit-info'
 import { RECORD_LEN, decodeExit, failureIndex, recordFd, recordState } from './exit-record'
 
@@ -52,9 +53,8 @@ function createPoller(): Poller {
     try {
       return new Poller(dispatch)
     } catch (err) {
-      const e = fromNative(err) as { code?: unknown; syscall?: unknown }
       // No libuv in the process: unless libuv was asked for, go portable.
-      if (!(mode === 'auto' && e.code === 'ENOSYS' && e.syscall === 'uv_poll_init')) throw e
+      if (!(mode === 'auto' && failedWith(err, 'libuv-loop', constants.errno.ENOSYS))) throw fromNative(err)
     }
   }
   try {

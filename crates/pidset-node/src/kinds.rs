@@ -109,3 +109,60 @@ impl From<StdioKind> for pidset::Stdio {
         }
     }
 }
+
+/// The operation a failure object names (`operation`, beside `errno` and
+/// `syscall`), for the failures `lib/` tells apart: the core's
+/// [`pidset::Operation`]s, and the binding's own start of its libuv
+/// front-end.
+#[napi(string_enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// `pidfd_open`.
+    #[napi(value = "open-pidfd")]
+    OpenPidfd,
+    /// Checking that a descriptor is a pidfd: EINVAL means it is not one.
+    #[napi(value = "check-pidfd")]
+    CheckPidfd,
+    /// `pidfd_getfd`.
+    #[napi(value = "get-fd")]
+    GetFd,
+    /// `getsockopt(SO_PEERPIDFD)`.
+    #[napi(value = "peer-pidfd")]
+    PeerPidfd,
+    /// A pidfd's pidfs inode number.
+    #[napi(value = "identity")]
+    Identity,
+    /// A signal to the main thread only.
+    #[napi(value = "signal-thread")]
+    SignalThread,
+    /// A signal to the process group the process leads: ESRCH from a
+    /// running process means it leads none.
+    #[napi(value = "signal-process-group")]
+    SignalProcessGroup,
+    /// A namespace's descriptor.
+    #[napi(value = "namespace")]
+    Namespace,
+    /// `PIDFD_GET_INFO`.
+    #[napi(value = "get-info")]
+    GetInfo,
+    /// Watching on the runtime's libuv loop: ENOSYS means the runtime has
+    /// no libuv.
+    #[napi(value = "libuv-loop")]
+    LibuvLoop,
+}
+
+impl From<pidset::Operation> for Operation {
+    fn from(op: pidset::Operation) -> Self {
+        match op {
+            pidset::Operation::OpenPidfd => Self::OpenPidfd,
+            pidset::Operation::CheckPidfd => Self::CheckPidfd,
+            pidset::Operation::GetFd => Self::GetFd,
+            pidset::Operation::PeerPidfd => Self::PeerPidfd,
+            pidset::Operation::Identity => Self::Identity,
+            pidset::Operation::SignalThread => Self::SignalThread,
+            pidset::Operation::SignalProcessGroup => Self::SignalProcessGroup,
+            pidset::Operation::Namespace(_) => Self::Namespace,
+            pidset::Operation::GetInfo => Self::GetInfo,
+        }
+    }
+}

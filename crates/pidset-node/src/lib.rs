@@ -20,7 +20,7 @@ mod uv;
 
 pub use exit_record::{ExitState, EXIT_RECORD_LEN};
 pub use kernel_support::{probe_kernel_support, KernelSupport};
-pub use kinds::{NamespaceKind, SignalScope, StdioKind};
+pub use kinds::{NamespaceKind, Operation, SignalScope, StdioKind};
 pub use native_child::NativeChild;
 pub use native_pidfd::NativePidFd;
 pub use poller::Poller;

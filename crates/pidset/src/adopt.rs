@@ -7,19 +7,14 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use rustix::io::fcntl_dupfd_cloexec;
 
 use crate::error::{Error, Result};
+use crate::operation::Operation;
 use crate::pidfd::PidFd;
 use crate::sys::peer_pidfd::peer_pidfd;
-
-/// The name errors of [`PidFd::adopt`] carry when `fd` is no pidfd.
-pub const ADOPT_CALL: &str = "fdinfo Pid";
-
-/// The name errors of [`PidFd::from_peer`] carry (Linux 6.5 in lib/errors.ts).
-const PEER_CALL: &str = "getsockopt SO_PEERPIDFD";
 
 impl PidFd {
     /// A handle of its own (a close-on-exec duplicate) to the process that
     /// pidfd `fd` refers to; `fd` stays the caller's. Fails with EINVAL
-    /// (syscall [`ADOPT_CALL`]) if `fd` is not a pidfd, EBADF if it is not
+    /// ([`Operation::CheckPidfd`]) if `fd` is not a pidfd, EBADF if it is not
     /// open, and ESRCH if its process has been reaped or is outside this
     /// PID namespace (its PID here is unknown).
     pub fn adopt(fd: BorrowedFd<'_>) -> Result<Self> {
@@ -33,7 +28,8 @@ impl PidFd {
     /// pair (`SO_PEERPIDFD`, Linux 6.5; ENOPROTOOPT before). ENODATA for a
     /// socket with no peer process (not connected, or not Unix-domain).
     pub fn from_peer(socket: BorrowedFd<'_>) -> Result<Self> {
-        let fd = peer_pidfd(socket).map_err(|errno| Error::new(errno, PEER_CALL, None))?;
+        let fd =
+            peer_pidfd(socket).map_err(|errno| Error::of(Operation::PeerPidfd, errno, None))?;
         let pid = pidfd_pid(fd.as_fd())?;
         Ok(Self::from_owned(fd, pid))
     }
@@ -55,9 +51,9 @@ fn pidfd_pid(fd: BorrowedFd<'_>) -> Result<i32> {
         .lines()
         .find_map(|line| line.strip_prefix("Pid:"))
         .and_then(|value| value.trim().parse::<i32>().ok())
-        .ok_or(Error::new(libc::EINVAL, ADOPT_CALL, None))?;
+        .ok_or(Error::of(Operation::CheckPidfd, libc::EINVAL, None))?;
     if pid <= 0 {
-        return Err(Error::new(libc::ESRCH, ADOPT_CALL, None));
+        return Err(Error::of(Operation::CheckPidfd, libc::ESRCH, None));
     }
     Ok(pid)
 }

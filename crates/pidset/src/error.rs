@@ -1,13 +1,17 @@
 use std::fmt;
 use std::io;
 
+use crate::operation::Operation;
+
 /// A failed system call, with what Node.js needs to build a `SystemError`:
-/// the errno, the name of the call and the PID it was about.
+/// the errno, the name of the call and the PID it was about, and the
+/// [`Operation`] when it was one that callers tell apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     errno: i32,
     syscall: &'static str,
     pid: Option<i32>,
+    operation: Option<Operation>,
 }
 
 /// The result type of this crate.
@@ -20,6 +24,18 @@ impl Error {
             errno,
             syscall,
             pid,
+            operation: None,
+        }
+    }
+
+    /// An error of `operation` with the positive `errno`, about `pid` if
+    /// known; its `syscall` is the operation's name.
+    pub fn of(operation: Operation, errno: i32, pid: Option<i32>) -> Self {
+        Self {
+            errno,
+            syscall: operation.call(),
+            pid,
+            operation: Some(operation),
         }
     }
 
@@ -43,6 +59,11 @@ impl Error {
     /// The system call that failed, for example `"pidfd_open"`.
     pub fn syscall(&self) -> &'static str {
         self.syscall
+    }
+
+    /// The operation that failed, when it is one callers tell apart.
+    pub fn operation(&self) -> Option<Operation> {
+        self.operation
     }
 
     /// The PID the call was about, when there was one.

@@ -4,6 +4,7 @@
 use std::os::fd::{AsFd, OwnedFd};
 
 use crate::error::{Error, Result};
+use crate::operation::Operation;
 use crate::pidfd::PidFd;
 use crate::sys::pidfd_getfd::pidfd_getfd;
 use crate::sys::pidfd_namespace::namespace_fd;
@@ -34,20 +35,35 @@ pub enum Namespace {
 }
 
 impl Namespace {
-    /// The number of its `PIDFD_GET_<kind>_NAMESPACE` ioctl, and the name
-    /// errors carry (`lib/errors.ts` maps it to Linux 6.11).
-    fn ioctl(self) -> (u8, &'static str) {
+    /// The number of its `PIDFD_GET_<kind>_NAMESPACE` ioctl.
+    fn ioctl_nr(self) -> u8 {
         match self {
-            Self::Cgroup => (1, "ioctl PIDFD_GET_CGROUP_NAMESPACE"),
-            Self::Ipc => (2, "ioctl PIDFD_GET_IPC_NAMESPACE"),
-            Self::Mnt => (3, "ioctl PIDFD_GET_MNT_NAMESPACE"),
-            Self::Net => (4, "ioctl PIDFD_GET_NET_NAMESPACE"),
-            Self::Pid => (5, "ioctl PIDFD_GET_PID_NAMESPACE"),
-            Self::PidForChildren => (6, "ioctl PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE"),
-            Self::Time => (7, "ioctl PIDFD_GET_TIME_NAMESPACE"),
-            Self::TimeForChildren => (8, "ioctl PIDFD_GET_TIME_FOR_CHILDREN_NAMESPACE"),
-            Self::User => (9, "ioctl PIDFD_GET_USER_NAMESPACE"),
-            Self::Uts => (10, "ioctl PIDFD_GET_UTS_NAMESPACE"),
+            Self::Cgroup => 1,
+            Self::Ipc => 2,
+            Self::Mnt => 3,
+            Self::Net => 4,
+            Self::Pid => 5,
+            Self::PidForChildren => 6,
+            Self::Time => 7,
+            Self::TimeForChildren => 8,
+            Self::User => 9,
+            Self::Uts => 10,
+        }
+    }
+
+    /// The name of its ioctl, which its errors carry.
+    pub(crate) fn ioctl_name(self) -> &'static str {
+        match self {
+            Self::Cgroup => "ioctl PIDFD_GET_CGROUP_NAMESPACE",
+            Self::Ipc => "ioctl PIDFD_GET_IPC_NAMESPACE",
+            Self::Mnt => "ioctl PIDFD_GET_MNT_NAMESPACE",
+            Self::Net => "ioctl PIDFD_GET_NET_NAMESPACE",
+            Self::Pid => "ioctl PIDFD_GET_PID_NAMESPACE",
+            Self::PidForChildren => "ioctl PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE",
+            Self::Time => "ioctl PIDFD_GET_TIME_NAMESPACE",
+            Self::TimeForChildren => "ioctl PIDFD_GET_TIME_FOR_CHILDREN_NAMESPACE",
+            Self::User => "ioctl PIDFD_GET_USER_NAMESPACE",
+            Self::Uts => "ioctl PIDFD_GET_UTS_NAMESPACE",
         }
     }
 }
@@ -62,7 +78,7 @@ impl PidFd {
     /// exited; ENOSYS before 5.6.
     pub fn get_fd(&self, target: i32) -> Result<OwnedFd> {
         pidfd_getfd(self.as_fd(), target)
-            .map_err(|errno| Error::new(errno, "pidfd_getfd", Some(self.pid())))
+            .map_err(|errno| Error::of(Operation::GetFd, errno, Some(self.pid())))
     }
 
     /// A descriptor for the process's namespace of `kind` (Linux 6.11;
@@ -70,7 +86,7 @@ impl PidFd {
     /// 6.11, EOPNOTSUPP for a kind the kernel was built without, EPERM
     /// without ptrace read access, ESRCH once it has exited.
     pub fn namespace(&self, kind: Namespace) -> Result<OwnedFd> {
-        let (nr, call) = kind.ioctl();
-        namespace_fd(self.as_fd(), nr).map_err(|errno| Error::new(errno, call, Some(self.pid())))
+        namespace_fd(self.as_fd(), kind.ioctl_nr())
+            .map_err(|errno| Error::of(Operation::Namespace(kind), errno, Some(self.pid())))
     }
 }

@@ -6,16 +6,13 @@ use std::os::fd::AsRawFd;
 use rustix::fs::{fstat, fstatfs};
 
 use crate::error::{Error, Result};
+use crate::operation::Operation;
 use crate::pidfd::PidFd;
 use crate::support;
 
 /// `PIDFS_MAGIC` from `<linux/magic.h>`: the file system of pidfds from
 /// Linux 6.9 on, where each process has an inode of its own.
 const PIDFS_MAGIC: i64 = 0x5049_4446;
-
-/// The name errors of [`PidFd::id`] carry; `lib/errors.ts` names the kernel
-/// version (6.9) for it.
-const ID_CALL: &str = "fstat pidfs";
 
 impl PidFd {
     /// A number that names the process and no other for as long as the
@@ -25,7 +22,11 @@ impl PidFd {
     /// inode, and this fails with ENOSYS.
     pub fn id(&self) -> Result<u64> {
         if !self.is_on_pidfs()? {
-            return Err(Error::new(libc::ENOSYS, ID_CALL, Some(self.pid())));
+            return Err(Error::of(
+                Operation::Identity,
+                libc::ENOSYS,
+                Some(self.pid()),
+            ));
         }
         let stat = fstat(self).map_err(|e| Error::from_rustix(e, "fstat", self.pid()))?;
         Ok(stat.st_ino)

@@ -8,6 +8,7 @@ use rustix::process::{pidfd_open, Pid, PidfdFlags};
 use crate::error::{Error, Result};
 use crate::exit_info::ExitInfo;
 use crate::inherited_rss;
+use crate::operation::Operation;
 use crate::support::PIDFD_NONBLOCK;
 use crate::sys::injected;
 use crate::sys::pidfd_info::{live_info, reaped_exit_status, ReapedStatus};
@@ -60,7 +61,7 @@ impl PidFd {
         let raw = (pid > 0)
             .then(|| Pid::from_raw(pid))
             .flatten()
-            .ok_or(Error::new(libc::EINVAL, "pidfd_open", Some(pid)))?;
+            .ok_or(Error::of(Operation::OpenPidfd, libc::EINVAL, Some(pid)))?;
         let open = |flags| match injected("pidfd_open") {
             Some(errno) => Err(Errno::from_raw_os_error(errno)),
             None => pidfd_open(raw, flags),
@@ -90,7 +91,7 @@ impl PidFd {
                 }
             }
         }
-        .map_err(|e| Error::from_rustix(e, "pidfd_open", pid))?;
+        .map_err(|e| Error::of(Operation::OpenPidfd, e.raw_os_error(), Some(pid)))?;
         Ok(Self { fd, pid })
     }
 
@@ -136,17 +137,21 @@ impl PidFd {
         if self.has_exited()? {
             return Ok(false);
         }
-        let (flags, call) = scope.flags();
+        let (flags, operation) = scope.flags();
+        let error = |errno| match operation {
+            Some(op) => Error::of(op, errno, Some(self.pid)),
+            None => Error::new(errno, "pidfd_send_signal", Some(self.pid)),
+        };
         match pidfd_send_signal(self.fd.as_fd(), signal, flags) {
             Ok(()) => Ok(true),
             Err(libc::ESRCH) if scope == SignalScope::ProcessGroup && !self.has_exited()? => {
-                Err(Error::new(libc::ESRCH, call, Some(self.pid)))
+                Err(error(libc::ESRCH))
             }
             Err(libc::ESRCH) => Ok(false),
             // Before 6.9 every flag is unknown: EINVAL. The signal number
             // was checked by the caller, so that is what EINVAL means here.
-            Err(libc::EINVAL) if flags != 0 => Err(Error::new(libc::ENOSYS, call, Some(self.pid))),
-            Err(errno) => Err(Error::new(errno, call, Some(self.pid))),
+            Err(libc::EINVAL) if flags != 0 => Err(error(libc::ENOSYS)),
+            Err(errno) => Err(error(errno)),
         }
     }
 
@@ -348,12 +353,13 @@ pub enum SignalScope {
 }
 
 impl SignalScope {
-    /// The `PIDFD_SIGNAL_*` flag and the name errors carry.
-    fn flags(self) -> (u32, &'static str) {
+    /// The `PIDFD_SIGNAL_*` flag, and the operation errors name (none for
+    /// the default scope: a plain `pidfd_send_signal`).
+    fn flags(self) -> (u32, Option<Operation>) {
         match self {
-            Self::Process => (0, "pidfd_send_signal"),
-            Self::Thread => (1 << 0, "pidfd_send_signal PIDFD_SIGNAL_THREAD"),
-            Self::ProcessGroup => (1 << 2, "pidfd_send_signal PIDFD_SIGNAL_PROCESS_GROUP"),
+            Self::Process => (0, None),
+            Self::Thread => (1 << 0, Some(Operation::SignalThread)),
+            Self::ProcessGroup => (1 << 2, Some(Operation::SignalProcessGroup)),
         }
     }
 }

@@ -5,9 +5,10 @@ use std::os::fd::AsFd;
 use std::os::unix::fs::MetadataExt;
 
 use crate::error::{Error, Result};
+use crate::operation::Operation;
 use crate::pidfd::PidFd;
 use crate::support;
-use crate::sys::pidfd_info::{live_info, LiveInfo, GET_INFO_CALL};
+use crate::sys::pidfd_info::{live_info, LiveInfo};
 
 /// The name errors of the `/proc` fallback carry.
 const PROC_CALL: &str = "read /proc/PID/status";
@@ -54,18 +55,18 @@ impl PidFd {
     /// one the PID named throughout, since a PID is reused only after its
     /// process has exited and been reaped.
     pub fn info(&self) -> Result<ProcessInfo> {
-        let call = if support::PIDFD_GET_INFO.is_absent() {
-            PROC_CALL
-        } else {
-            GET_INFO_CALL
-        };
         if self.has_exited()? {
-            return Err(Error::new(libc::ESRCH, call, Some(self.pid())));
+            let pid = Some(self.pid());
+            return Err(if support::PIDFD_GET_INFO.is_absent() {
+                Error::new(libc::ESRCH, PROC_CALL, pid)
+            } else {
+                Error::of(Operation::GetInfo, libc::ESRCH, pid)
+            });
         }
         match live_info(self.as_fd()) {
             Ok(live) => Ok(from_live(&live)),
             Err(libc::ENOTTY) => self.info_from_proc(),
-            Err(errno) => Err(Error::new(errno, GET_INFO_CALL, Some(self.pid()))),
+            Err(errno) => Err(Error::of(Operation::GetInfo, errno, Some(self.pid()))),
         }
     }
 

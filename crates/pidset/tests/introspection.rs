@@ -142,8 +142,12 @@ fn adopt_takes_pidfds_and_refuses_other_descriptors() {
     let (plain, _other) = UnixStream::pair().expect("pair");
     let refused = PidFd::adopt(plain.as_fd()).expect_err("not a pidfd");
     assert_eq!(
-        (refused.errno(), refused.syscall()),
-        (libc::EINVAL, pidset::ADOPT_CALL)
+        (refused.errno(), refused.operation(), refused.syscall()),
+        (
+            libc::EINVAL,
+            Some(pidset::Operation::CheckPidfd),
+            "fdinfo Pid"
+        )
     );
 }
 

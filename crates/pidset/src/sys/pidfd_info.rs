@@ -109,10 +109,6 @@ pub(crate) fn reaped_exit_status(pidfd: BorrowedFd<'_>, reaped: bool) -> ReapedS
     }
 }
 
-/// The name errors of [`live_info`] carry, which `lib/errors.ts` maps to the
-/// kernel version that brought the call (6.13).
-pub(crate) const GET_INFO_CALL: &str = "ioctl PIDFD_GET_INFO";
-
 /// What `PIDFD_GET_INFO` tells of a live (or not yet reaped) process.
 pub(crate) struct LiveInfo {
     pub pid: i32,
