@@ -119,6 +119,14 @@ export declare class Poller {
   unref(): void
 }
 
+/** One environment variable of a [`SpawnRequest`]. */
+export interface EnvVar {
+  /** Its name (no `=`, no NUL: checked by `lib/spawn-options.ts`). */
+  name: string
+  /** Its value. */
+  value: string
+}
+
 /**
  * Slots of a record: the descriptor, the [`ExitState`], the exit code (or
  * -1), the signal number (or 0), whether resource usage follows (1 or 0),
@@ -301,8 +309,8 @@ export interface SpawnRequest {
   args: Array<string>
   /** argv[0], when not `file`. */
   argv0?: string
-  /** The environment as `NAME=value` entries. */
-  env: Array<string>
+  /** The whole environment, as name and value pairs. */
+  env: Array<EnvVar>
   /** The working directory, when not this process's. */
   cwd?: string
   /**

@@ -1,10 +1,8 @@
 // The shapes and argument checks of what a PidFd tells and reaches of its
 // process: info(), kill() scopes, namespace() and descriptor numbers.
 import { NamespaceKind as NamespaceKinds, SignalScope as SignalScopes, type ProcessInfo as NativeProcessInfo } from './binding'
-import { invalidArgType, outOfRange } from './errors'
-import { ownOption, validateOneOf } from './validate'
-
-const INT32_MAX = 2 ** 31 - 1
+import { invalidArgType } from './errors'
+import { ownOption, validateInteger, validateOneOf } from './validate'
 
 /** What the kernel knows of a running process: `pidfd.info()` (fields in binding.d.ts, from the Rust that fills them). */
 export type ProcessInfo = Readonly<NativeProcessInfo>
@@ -47,6 +45,5 @@ export function validateNamespaceKind(kind: unknown): NamespaceKinds {
 
 /** Throws unless `fd` is a descriptor number: an integer from 0 to 2^31-1. */
 export function validateFd(fd: unknown, name: string): asserts fd is number {
-  if (typeof fd !== 'number') throw invalidArgType(name, 'of type number', fd)
-  if (!Number.isInteger(fd) || fd < 0 || fd > INT32_MAX) throw outOfRange(name, `an integer >= 0 and <= ${INT32_MAX}`, fd)
+  validateInteger(fd, name)
 }

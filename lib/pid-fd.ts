@@ -1,7 +1,7 @@
 // PidFd: the public handle to one process.
 import { ExitState, NativePidFd } from './binding'
 import { adoptPidfd } from './adopt'
-import { AbortError, closedError, illegalConstructor, invalidArgType, native, timeoutError } from './errors'
+import { closedError, illegalConstructor, invalidArgType, native, timeoutError } from './errors'
 import { unwatch, watch, type ExitTarget } from './event-loop'
 import { guardThis, kIsInstance } from './guard-this'
 import { validateFd, validateNamespaceKind, validateScope, type KillOptions, type NamespaceKind, type ProcessInfo } from './introspection'
@@ -11,7 +11,7 @@ import { closeSoon } from './defer'
 import { disposeSymbol } from './dispose'
 import { toSignalNumber, type Signal } from './signals'
 import { openChild, type ChildLike } from './from-child'
-import { validatePid, validateWaitOptions, type WaitOptions } from './validate'
+import { alreadyAborted, validatePid, validateWaitOptions, type WaitOptions } from './validate'
 import { Waiters } from './waiters'
 
 /**
@@ -186,7 +186,8 @@ export class PidFd {
   wait(options?: WaitOptions): Promise<ExitInfo> {
     try {
       const opts = validateWaitOptions(options)
-      if (opts.signal?.aborted) throw new AbortError(opts.signal.reason)
+      const aborted = alreadyAborted(opts.signal)
+      if (aborted) throw aborted
       const done = this.#delivered ?? this.#finalExit()
       if (done) return Promise.resolve(done)
       this.#failed = false

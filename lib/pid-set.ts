@@ -1,11 +1,11 @@
 // PidSet: many processes watched at once, reported as they exit.
-import { closedError, emptySetError, invalidArgType, isEmptySetError, AbortError, timeoutError } from './errors'
+import { closedError, emptySetError, invalidArgType, isEmptySetError, timeoutError } from './errors'
 import type { ExitInfo } from './exit-info'
 import { disposeSymbol } from './dispose'
 import { kCloseSoon, kObserve, kRetry, kUnobserve, PidFd, type MemberObserver } from './pid-fd'
 import { guardThis, kIsInstance } from './guard-this'
 import type { PendingWait } from './pending-wait'
-import { validatePid, validateWaitOptions, type WaitOptions } from './validate'
+import { alreadyAborted, validatePid, validateWaitOptions, type WaitOptions } from './validate'
 import { Waiters } from './waiters'
 
 interface Member<T> {
@@ -262,7 +262,8 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
   #consume(kind: Consumer<T>['kind'], options: unknown): Promise<Settled<T>> {
     try {
       const opts = validateWaitOptions(options)
-      if (opts.signal?.aborted) throw new AbortError(opts.signal.reason)
+      const aborted = alreadyAborted(opts.signal)
+      if (aborted) throw aborted
       this.#open()
       if (kind !== 'all' && this.#members.size === 0) throw emptySetError()
       const consumer: Consumer<T> = {

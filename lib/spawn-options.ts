@@ -2,14 +2,13 @@
 // binding's SpawnRequest.
 import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
-import type { SpawnRequest } from '../binding'
+import type { EnvVar, SpawnRequest } from '../binding'
 import { StdioKind } from './binding'
-import { invalidArgType, invalidArgValue, outOfRange } from './errors'
+import { invalidArgType, invalidArgValue } from './errors'
 import { toSignalNumber, type Signal } from './signals'
-import { ownOption } from './validate'
+import { INT32_MAX, ownOption, validateInteger } from './validate'
 import { rejectUnknownOptions } from './unknown-options'
 
-const INT32_MAX = 2 ** 31 - 1
 
 /** How one standard stream of the child is set up. */
 export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number
@@ -108,15 +107,14 @@ function validateString(value: unknown, name: string): string {
 }
 
 function validateMs(value: unknown, name: string): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value)
-  if (!Number.isInteger(value) || value < 0 || value > INT32_MAX) throw outOfRange(name, `an integer >= 0 and <= ${INT32_MAX}`, value)
+  validateInteger(value, name)
   return value
 }
 
+/** A user or group ID: 0 to 2^32-2 (2^32-1 is the kernel's "no ID"). */
 function validateId(value: unknown, name: string): number | undefined {
   if (value === undefined) return undefined
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value)
-  if (!Number.isInteger(value) || value < 0 || value > 2 ** 32 - 2) throw outOfRange(name, `an integer >= 0 and <= ${2 ** 32 - 2}`, value)
+  validateInteger(value, name, 0, 2 ** 32 - 2)
   return value
 }
 
@@ -140,16 +138,17 @@ function validateStdio(stdio: unknown): StdioValue[] {
   return [0, 1, 2].map((i) => stdioEntry(ownOption(stdio, String(i)), `options.stdio[${i}]`))
 }
 
-function validateEnv(env: unknown): string[] {
+/** The environment as the binding takes it: name and value pairs, joined only by the core. */
+function validateEnv(env: unknown): EnvVar[] {
   if (env === null || typeof env !== 'object') throw invalidArgType('options.env', 'of type object', env)
-  const entries: string[] = []
-  for (const [name, value] of Object.entries(env as Record<string, unknown>)) {
-    if (value === undefined) continue
-    const entry = `${name}=${String(value)}`
-    if (entry.includes('\u0000')) throw invalidArgValue('options.env', env, 'must contain no null bytes')
-    entries.push(entry)
+  const vars: EnvVar[] = []
+  for (const [name, raw] of Object.entries(env as Record<string, unknown>)) {
+    if (raw === undefined) continue
+    const value = String(raw)
+    if (name.includes('\u0000') || value.includes('\u0000')) throw invalidArgValue('options.env', env, 'must contain no null bytes')
+    vars.push({ name, value })
   }
-  return entries
+  return vars
 }
 
 /** The shell to run the command line with, if any: `true` is `/bin/sh`, as in child_process. */

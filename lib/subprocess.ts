@@ -3,7 +3,7 @@ import { closeSync } from 'node:fs'
 import { constants } from 'node:os'
 import { pipeline, Readable, type Writable } from 'node:stream'
 import { spawnChild, type NativeChild, type NativePidFd } from './binding'
-import { AbortError, illegalConstructor, invalidArgType, maxBufferError, native, outOfRange, spawnError, unknownEncoding } from './errors'
+import { illegalConstructor, invalidArgType, maxBufferError, native, outOfRange, spawnError, unknownEncoding } from './errors'
 import type { ExitInfo, ResourceUsage } from './exit-info'
 import { assertCanWait } from './event-loop'
 import { ChildExit } from './child-exit'
@@ -13,7 +13,7 @@ import { signalName, toSignalNumber, type Signal } from './signals'
 import { pipeStream } from './pipe-stream'
 import { planSpawn, type SpawnOptions, type SpawnPlan, type StdioStream } from './spawn-options'
 import { guardThis, kIsInstance } from './guard-this'
-import { ownOption } from './validate'
+import { alreadyAborted, ownOption } from './validate'
 
 /**
  * How a child pidset started ended: its resource usage is always known,
@@ -123,7 +123,7 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
     if (token !== kCreate || !plan) throw illegalConstructor('spawn()')
     this.#plan = plan
     const { request, signal } = plan
-    const refused = signal?.aborted ? new AbortError(signal.reason) : waitRefusal()
+    const refused = alreadyAborted(signal) ?? waitRefusal()
     if (refused !== undefined) {
       this.pid = undefined
       this.pidfd = null

@@ -1,7 +1,23 @@
 // Argument checks for the public API, with Node's error codes.
-import { invalidArgType, invalidArgValue, outOfRange } from './errors'
+import { AbortError, invalidArgType, invalidArgValue, outOfRange } from './errors'
 
-const INT32_MAX = 2 ** 31 - 1
+/** The largest value of a C `int`: descriptors, PIDs, timeouts. */
+export const INT32_MAX = 2 ** 31 - 1
+
+/**
+ * Throws unless `value` is an integer from `min` to `max`, as Node's
+ * `validateInteger`: ERR_INVALID_ARG_TYPE for a non-number,
+ * ERR_OUT_OF_RANGE for any other number outside.
+ */
+export function validateInteger(value: unknown, name: string, min = 0, max = INT32_MAX): asserts value is number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value)
+  if (!Number.isInteger(value) || value < min || value > max) throw outOfRange(name, `an integer >= ${min} and <= ${max}`, value)
+}
+
+/** The AbortError to refuse work with if `signal` has already aborted. */
+export function alreadyAborted(signal: AbortSignal | undefined): AbortError | undefined {
+  return signal?.aborted ? new AbortError(signal.reason) : undefined
+}
 
 /**
  * The options object's own property `key`, or undefined. An inherited one
@@ -25,8 +41,7 @@ export function validateOneOf<T extends string>(value: unknown, name: string, al
 
 /** Throws unless `pid` is an integer from 1 to 2^31-1. */
 export function validatePid(pid: unknown, name = 'pid'): asserts pid is number {
-  if (typeof pid !== 'number') throw invalidArgType(name, 'of type number', pid)
-  if (!Number.isInteger(pid) || pid < 1 || pid > INT32_MAX) throw outOfRange(name, `an integer >= 1 and <= ${INT32_MAX}`, pid)
+  validateInteger(pid, name, 1)
 }
 
 /** Options of every wait. */

@@ -12,7 +12,7 @@ use crate::kinds::StdioKind;
 use crate::native_child::NativeChild;
 
 /// What to start, validated by `lib/spawn-options.ts`.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 pub struct SpawnRequest {
     /// The program, a path or a name looked up in `PATH`.
     pub file: String,
@@ -20,8 +20,8 @@ pub struct SpawnRequest {
     pub args: Vec<String>,
     /// argv[0], when not `file`.
     pub argv0: Option<String>,
-    /// The environment as `NAME=value` entries.
-    pub env: Vec<String>,
+    /// The whole environment, as name and value pairs.
+    pub env: Vec<EnvVar>,
     /// The working directory, when not this process's.
     pub cwd: Option<String>,
     /// stdin, stdout, stderr: each a [`StdioKind`] or a descriptor of this
@@ -33,6 +33,15 @@ pub struct SpawnRequest {
     pub uid: Option<u32>,
     /// The group to run as.
     pub gid: Option<u32>,
+}
+
+/// One environment variable of a [`SpawnRequest`].
+#[napi(object, object_to_js = false)]
+pub struct EnvVar {
+    /// Its name (no `=`, no NUL: checked by `lib/spawn-options.ts`).
+    pub name: String,
+    /// Its value.
+    pub value: String,
 }
 
 /// Starts a child; writes the parent's ends of its piped streams (or -1)
@@ -57,7 +66,13 @@ pub fn spawn_child(
     let mut options = SpawnOptions::new(request.file);
     options.args = request.args.into_iter().map(Into::into).collect();
     options.argv0 = request.argv0.map(Into::into);
-    options.env = Some(request.env.into_iter().map(split_entry).collect());
+    options.env = Some(
+        request
+            .env
+            .into_iter()
+            .map(|var| (var.name.into(), var.value.into()))
+            .collect(),
+    );
     options.cwd = request.cwd.map(Into::into);
     for (slot, entry) in options.stdio.iter_mut().zip(request.stdio) {
         *slot = match entry {
@@ -76,13 +91,4 @@ pub fn spawn_child(
         *slot = end.map_or(-1, IntoRawFd::into_raw_fd);
     }
     Ok(NativeChild::new(child.pidfd))
-}
-
-/// `NAME=value` as the pair std wants; `lib/spawn-options.ts` builds the entries,
-/// so one without `=` (which it never makes) is a name with no value.
-fn split_entry(entry: String) -> (std::ffi::OsString, std::ffi::OsString) {
-    match entry.split_once('=') {
-        Some((name, value)) => (name.into(), value.into()),
-        None => (entry.into(), std::ffi::OsString::new()),
-    }
 }
