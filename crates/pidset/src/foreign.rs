@@ -6,7 +6,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use crate::error::{Error, Result};
 use crate::operation::Operation;
 use crate::pidfd::PidFd;
-use crate::sys::pidfd_getfd::pidfd_getfd;
+use crate::sys::injected;
 use crate::sys::pidfd_namespace::namespace_fd;
 
 /// A kind of namespace, as `PidFd::namespace` takes it.
@@ -77,8 +77,16 @@ impl PidFd {
     /// otherwise; EBADF if `target` is not open there; ESRCH once it has
     /// exited; ENOSYS before 5.6.
     pub fn get_fd(&self, target: i32) -> Result<OwnedFd> {
-        pidfd_getfd(self.as_fd(), target)
-            .map_err(|errno| Error::of(Operation::GetFd, errno, Some(self.pid())))
+        if let Some(errno) = injected("pidfd_getfd") {
+            return Err(Error::of(Operation::GetFd, errno, Some(self.pid())));
+        }
+        // No descriptor is negative (the kernel says EBADF); rustix asserts
+        // as much in debug builds, so it is answered here.
+        if target < 0 {
+            return Err(Error::of(Operation::GetFd, libc::EBADF, Some(self.pid())));
+        }
+        rustix::process::pidfd_getfd(self, target, rustix::process::PidfdGetfdFlags::empty())
+            .map_err(|e| Error::of(Operation::GetFd, e.raw_os_error(), Some(self.pid())))
     }
 
     /// A descriptor for the process's namespace of `kind` (Linux 6.11;

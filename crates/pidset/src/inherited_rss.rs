@@ -67,12 +67,5 @@ fn above(floor: Option<u64>, mut usage: ResourceUsage) -> ResourceUsage {
 /// (`getrusage(RUSAGE_SELF)`); `u64::MAX` if it cannot be read, so that no
 /// child's peak is taken for its own then.
 fn own_peak_kib() -> u64 {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: writes one rusage into memory we own; zeroed is a valid rusage.
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } != 0 {
-        return u64::MAX;
-    }
-    // SAFETY: initialized above (zeroed, then filled by the kernel).
-    let usage = unsafe { usage.assume_init() };
-    u64::try_from(usage.ru_maxrss).unwrap_or(u64::MAX)
+    crate::sys::own_rusage::own_max_rss_kib().unwrap_or(u64::MAX)
 }

@@ -10,8 +10,9 @@ use crate::error::Result;
 use crate::foreign::Namespace;
 use crate::pidfd::PidFd;
 use crate::support;
+use crate::sys::clone_exec::reap_child;
+use crate::sys::fork_exit::fork_exiting;
 use crate::sys::peer_pidfd::peer_pidfd;
-use crate::sys::pidfd_getfd::pidfd_getfd;
 use crate::sys::pidfd_info::{reaped_exit_status, record_exit_info_support, ReapedStatus};
 use crate::sys::pidfd_send_signal::pidfd_send_signal;
 use crate::sys::waitid::peek_exit;
@@ -77,7 +78,8 @@ pub fn kernel_support() -> Result<KernelSupport> {
         get_info,
         exit_info,
         // No descriptor -1 anywhere: EBADF where the call exists.
-        get_fd: !matches!(pidfd_getfd(own.as_fd(), -1), Err(libc::ENOSYS)),
+        // No process has a descriptor that high: EBADF where the call exists.
+        get_fd: !matches!(own.get_fd(i32::MAX), Err(e) if e.errno() == libc::ENOSYS),
         peer_pidfd: probe_peer_pidfd(),
         pidfs: own.id().is_ok(),
         // Signal 0 to our own thread group sends nothing; EINVAL before 6.9.
@@ -107,23 +109,10 @@ fn probe_peer_pidfd() -> bool {
 
 /// Whether PIDFD_GET_INFO exists, and gives a reaped process's status.
 fn probe_exit_info() -> Result<(bool, bool)> {
-    // SAFETY: the child calls only _exit, which is async-signal-safe, so
-    // forking a multithreaded process is sound.
-    let child = unsafe { libc::fork() };
-    if child == 0 {
-        // SAFETY: ends the child at once, running nothing of the parent's.
-        unsafe { libc::_exit(7) };
-    }
-    if child < 0 {
-        return Err(crate::Error::new(crate::sys::last_errno(), "fork", None));
-    }
-    // A zombie can be opened; it cannot be reaped until waitpid below.
+    let child = fork_exiting(7).map_err(|errno| crate::Error::new(errno, "fork", None))?;
+    // A zombie can be opened; it cannot be reaped until reap_child below.
     let opened = PidFd::open(child);
-    let mut status = 0;
-    // SAFETY: reaps our own child, writing its status into a local.
-    while unsafe { libc::waitpid(child, &mut status, 0) } < 0
-        && crate::sys::last_errno() == libc::EINTR
-    {}
+    reap_child(child);
     let pidfd = opened?;
     // The reap is complete when waitpid returns, so unlike a process someone
     // else reaps, the answer cannot be caught halfway: it is the kernel's.

@@ -5,7 +5,7 @@
 //! exit status and resource usage are always there to be read.
 
 use std::ffi::{CString, OsStr, OsString};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
@@ -16,6 +16,7 @@ use crate::inherited_rss;
 use crate::owned_child::OwnedChild;
 use crate::pidfd::PidFd;
 use crate::sys::clone_exec::{clone_exec, reap_child, Program};
+use crate::sys::dup_fd::dup_at_least;
 
 /// How one of the child's standard streams is set up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,21 +240,17 @@ fn above_stdio(fd: OwnedFd) -> Result<OwnedFd> {
 /// A close-on-exec duplicate of `fd` numbered 3 or above; `fd` need not be
 /// open (EBADF).
 fn duplicate(fd: RawFd) -> Result<OwnedFd> {
-    // SAFETY: fcntl(F_DUPFD_CLOEXEC) reads no memory of ours; for a number
-    // that is not an open descriptor it fails with EBADF.
-    let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
-    if dup < 0 {
-        return Err(Error::new(crate::sys::last_errno(), "dup", None));
-    }
-    // SAFETY: `dup` is a descriptor the kernel just created for us alone.
-    Ok(unsafe { OwnedFd::from_raw_fd(dup) })
+    dup_at_least(fd, 3).map_err(|errno| Error::new(errno, "dup", None))
 }
 
 /// Kills and reaps a child we could not get a handle to, so that a failed
 /// spawn leaves no process behind. It is our unreaped child, so its PID
 /// cannot have been reused.
 fn abandon(pid: i32) {
-    // SAFETY: kill takes no pointers; the PID is our unreaped child's.
-    unsafe { libc::kill(pid, libc::SIGKILL) };
+    if let Some(child) = rustix::process::Pid::from_raw(pid) {
+        // It can only fail for a process that is gone, which the reap below
+        // then finds.
+        let _ = rustix::process::kill_process(child, rustix::process::Signal::KILL);
+    }
     reap_child(pid);
 }

@@ -498,7 +498,10 @@ impl Drop for ChildStack {
 /// failed spawn leaves no zombie: one that failed before exec (it has
 /// exited or is about to), or one `spawn` has killed.
 pub(crate) fn reap_child(pid: i32) {
-    let mut status = 0;
-    // SAFETY: waits for our own unreaped child; writes a local.
-    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 && last_errno() == libc::EINTR {}
+    let Some(pid) = rustix::process::Pid::from_raw(pid) else {
+        return;
+    };
+    while let Err(rustix::io::Errno::INTR) =
+        rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty())
+    {}
 }

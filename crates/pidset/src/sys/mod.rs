@@ -2,8 +2,10 @@
 //! Each is a small safe function; the unsafe code stays here.
 
 pub(crate) mod clone_exec;
+pub(crate) mod dup_fd;
+pub(crate) mod fork_exit;
+pub(crate) mod own_rusage;
 pub(crate) mod peer_pidfd;
-pub(crate) mod pidfd_getfd;
 pub(crate) mod pidfd_info;
 pub(crate) mod pidfd_namespace;
 pub(crate) mod pidfd_send_signal;
