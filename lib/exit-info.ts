@@ -57,6 +57,15 @@ export interface ExitInfo {
   readonly rusage: Readonly<ResourceUsage> | null
 }
 
+/**
+ * How a child pidset started ended: its resource usage is always known,
+ * on every kernel (pidset reads it before it reaps the child).
+ */
+export interface ChildExitInfo extends ExitInfo {
+  /** What it used (its own children it waited for included). */
+  readonly rusage: Readonly<ResourceUsage>
+}
+
 /** Whether the exit's cause is known, so the report can never improve. */
 export function isComplete(info: ExitInfo): boolean {
   return info.exitCode !== null || info.signal !== null

@@ -2,7 +2,7 @@
 import { constants } from 'node:os'
 import { NativePidFd } from './binding'
 import { invalidArgType, native, systemError } from './errors'
-import type { StatusFallback } from './pid-fd'
+import type { ExitInfo } from './exit-info'
 import type { SignalName } from './signals'
 import { validatePid } from './validate'
 
@@ -12,6 +12,12 @@ export interface ChildLike {
   readonly exitCode: number | null
   readonly signalCode: NodeJS.Signals | string | null
 }
+
+/**
+ * Where the exit status comes from when the kernel no longer has it: a
+ * child_process child that libuv reaped first, on Linux before 6.15.
+ */
+export type StatusFallback = () => Pick<ExitInfo, 'exitCode' | 'signal'> | null
 
 /**
  * Opens the child's pidfd. Race-free without any check of the kernel's:

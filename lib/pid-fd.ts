@@ -10,7 +10,7 @@ import { decodeExit, scratch } from './exit-record'
 import { closeSoon } from './defer'
 import { disposeSymbol } from './dispose'
 import { toSignalNumber, type Signal } from './signals'
-import { openChild, type ChildLike } from './from-child'
+import { openChild, type ChildLike, type StatusFallback } from './from-child'
 import { alreadyAborted, validatePid, validateWaitOptions, type WaitOptions } from './validate'
 import { Waiters } from './waiters'
 
@@ -49,12 +49,6 @@ export const kExitKnown = Symbol('pidset.exitKnown')
 export const kExitUnknown = Symbol('pidset.exitUnknown')
 /** Only PidFd.open() and the internal factories may construct a PidFd. */
 const kCreate = Symbol('pidset.create')
-
-/**
- * Where the exit status comes from when the kernel no longer has it: a
- * child_process child that libuv reaped first, on Linux before 6.15.
- */
-export type StatusFallback = () => Pick<ExitInfo, 'exitCode' | 'signal'> | null
 
 /**
  * A race-free handle to one process (a Linux pidfd).

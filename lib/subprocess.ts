@@ -3,8 +3,8 @@ import { closeSync } from 'node:fs'
 import { constants } from 'node:os'
 import { pipeline, Readable, type Writable } from 'node:stream'
 import { spawnChild, type NativeChild, type NativePidFd } from './binding'
-import { illegalConstructor, invalidArgType, maxBufferError, native, outOfRange, spawnError, unknownEncoding } from './errors'
-import type { ExitInfo, ResourceUsage } from './exit-info'
+import { illegalConstructor, native, spawnError } from './errors'
+import type { ChildExitInfo, ExitInfo } from './exit-info'
 import { assertCanWait } from './event-loop'
 import { ChildExit } from './child-exit'
 import { closeSoon } from './defer'
@@ -13,56 +13,8 @@ import { signalName, toSignalNumber, type Signal } from './signals'
 import { pipeStream } from './pipe-stream'
 import { planSpawn, type SpawnOptions, type SpawnPlan, type StdioStream } from './spawn-options'
 import { guardThis, kIsInstance } from './guard-this'
-import { alreadyAborted, ownOption } from './validate'
-
-/**
- * How a child pidset started ended: its resource usage is always known,
- * on every kernel (pidset reads it before it reaps the child).
- */
-export interface ChildExitInfo extends ExitInfo {
-  /** What it used (its own children it waited for included). */
-  readonly rusage: Readonly<ResourceUsage>
-}
-
-/** What {@link Subprocess.output} collects. */
-export interface Output<T extends string | Buffer = string> {
-  /** All the child wrote to stdout ('' or empty if stdout was not piped). */
-  stdout: T
-  /** All the child wrote to stderr ('' or empty if stderr was not piped). */
-  stderr: T
-  /** How it ended. */
-  exit: ChildExitInfo
-}
-
-/** Options of {@link Subprocess.output}. */
-export interface OutputOptions {
-  /** How to decode what was written (default 'utf8'); 'buffer' for Buffers. */
-  encoding?: BufferEncoding | 'buffer'
-  /**
-   * The most bytes kept of each stream (default 100,000,000, as execa;
-   * `Infinity` for no limit). A child that writes more is stopped as a
-   * timeout stops it (`killSignal`, then SIGKILL after
-   * `forceKillAfterDelay`), and `output()` rejects with a RangeError
-   * 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' that carries `stdout`, `stderr`
-   * (what was kept) and `exit`.
-   */
-  maxBuffer?: number
-}
-
-/** The rejection of {@link Subprocess.output} when a stream passed `maxBuffer`. */
-export type MaxBufferError<T extends string | Buffer = string> = RangeError & Output<T> & { code: 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' }
-
-/** The streams and exit that output() collects once, in bytes. */
-interface Collected {
-  stdout: Buffer
-  stderr: Buffer
-  exit: ChildExitInfo
-  /** The stream that passed `maxBuffer`, if one did. */
-  exceeded: 'stdout' | 'stderr' | undefined
-}
-
-/** Default `maxBuffer` of {@link Subprocess.output}, in bytes per stream. */
-const DEFAULT_MAX_BUFFER = 100_000_000
+import { alreadyAborted } from './validate'
+import { collectOutput, decodeOutput, validateOutputOptions, type Collected, type Output, type OutputOptions } from './output'
 
 /** Only spawn() constructs a Subprocess. */
 const kCreate = Symbol('pidset.spawn')
@@ -230,39 +182,10 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
   output(options?: OutputOptions & { encoding?: BufferEncoding }): Promise<Output<string>>
   output(options: OutputOptions & { encoding: 'buffer' }): Promise<Output<Buffer>>
   output(options?: OutputOptions): Promise<Output<string | Buffer>> {
-    if (options !== undefined && (options === null || typeof options !== 'object')) throw invalidArgType('options', 'of type object', options)
-    const givenEncoding = ownOption(options, 'encoding')
-    const encoding = (givenEncoding === undefined ? 'utf8' : givenEncoding) as BufferEncoding | 'buffer'
-    if (encoding !== 'buffer' && !Buffer.isEncoding(encoding)) throw unknownEncoding(encoding)
-    const givenMaxBuffer = ownOption(options, 'maxBuffer')
-    const maxBuffer = givenMaxBuffer === undefined ? DEFAULT_MAX_BUFFER : givenMaxBuffer
-    if (typeof maxBuffer !== 'number') throw invalidArgType('options.maxBuffer', 'of type number', maxBuffer)
-    if (Number.isNaN(maxBuffer) || maxBuffer < 0) throw outOfRange('options.maxBuffer', '>= 0', maxBuffer)
-    return this.#output(encoding, maxBuffer)
-  }
-
-  async #output(encoding: BufferEncoding | 'buffer', maxBuffer: number): Promise<Output<string | Buffer>> {
+    const { encoding, maxBuffer } = validateOutputOptions(options)
     // The streams can be read once: every call gets that one collection.
-    this.#collected ??= this.#collect(maxBuffer)
-    const { stdout, stderr, exit, exceeded } = await this.#collected
-    const output = encoding === 'buffer' ? { stdout, stderr, exit } : { stdout: stdout.toString(encoding), stderr: stderr.toString(encoding), exit }
-    if (exceeded) throw maxBufferError(exceeded, output)
-    return output
-  }
-
-  async #collect(maxBuffer: number): Promise<Collected> {
-    let exceeded: Collected['exceeded']
-    const stop = (stream: 'stdout' | 'stderr') => () => {
-      if (exceeded) return
-      exceeded = stream
-      this.#terminate()
-    }
-    const [stdout, stderr, exit] = await Promise.all([
-      collect(this.stdout, maxBuffer, stop('stdout')),
-      collect(this.stderr, maxBuffer, stop('stderr')),
-      this.exited,
-    ])
-    return { stdout, stderr, exit, exceeded }
+    this.#collected ??= collectOutput(this.stdout, this.stderr, this.exited, maxBuffer, () => this.#terminate())
+    return decodeOutput(this.#collected, encoding)
   }
 
   /** Kills the child with `killSignal` (SIGKILL after `forceKillAfterDelay`) and waits for it. */
@@ -366,11 +289,6 @@ function waitRefusal(): unknown {
 }
 
 /**
- * A failure to start, in child_process's shape. It comes from the binding
- * (a positive errno) or, for a failure to watch the child, as a system
- * error already made (Node's negative errno).
- */
-/**
  * Writes `input` to the child's stdin and closes it. A child that exits
  * without reading it all makes the write fail (EPIPE): ignored, as
  * spawnSync ignores it; so is a failing input stream, which closes stdin.
@@ -384,55 +302,14 @@ function writeInput(stdin: Writable, input: string | Uint8Array | Readable): voi
   stdin.end(input)
 }
 
+/**
+ * A failure to start, in child_process's shape. It comes from the binding
+ * (a positive errno) or, for a failure to watch the child, as a system
+ * error already made (Node's negative errno).
+ */
 function toSpawnError(err: unknown, file: string, args: readonly string[]): unknown {
   const errno = (err as { errno?: unknown } | null)?.errno
   return typeof errno === 'number' && errno !== 0 ? spawnError(Math.abs(errno), file, args) : err
-}
-
-/**
- * Everything `stream` gives until it ends, as bytes, or its first `max`
- * bytes: past those it calls `exceeded` and stops reading (destroying the
- * stream, so the child's further writes fail rather than block). A stream
- * given an encoding (`setEncoding()`) hands over text, turned back into
- * bytes in that encoding, so that `max` always counts bytes.
- *
- * Events, not `for await`: Node's stream iterator reads an options object
- * whose inherited `signal` would abort it (a polluted `Object.prototype`).
- */
-function collect(stream: Readable | null, max: number, exceeded: () => void): Promise<Buffer> {
-  if (!stream) return Promise.resolve(Buffer.alloc(0))
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let length = 0
-    const onData = (data: Buffer | string): void => {
-      const chunk = typeof data === 'string' ? Buffer.from(data, stream.readableEncoding ?? 'utf8') : data
-      if (length + chunk.length > max) {
-        chunks.push(chunk.subarray(0, max - length))
-        length = max
-        stream.off('data', onData)
-        exceeded()
-        stream.destroy()
-        return
-      }
-      chunks.push(chunk)
-      length += chunk.length
-    }
-    const onError = (err: Error): void => {
-      stream.off('close', onClose)
-      reject(err)
-    }
-    // Resolve once its descriptor is closed too, as child_process's
-    // 'close' event comes after the streams': output() leaves nothing open.
-    const onClose = (): void => {
-      stream.off('data', onData).off('error', onError)
-      resolve(Buffer.concat(chunks))
-    }
-    if (stream.closed) {
-      onClose()
-      return
-    }
-    stream.on('data', onData).once('error', onError).once('close', onClose)
-  })
 }
 
 /**
