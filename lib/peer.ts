@@ -3,7 +3,8 @@ import { Socket } from 'node:net'
 import { constants } from 'node:os'
 import { NativePidFd } from './binding'
 import { fromNative, invalidArgType, systemError, type PidsetSystemError } from './errors'
-import { PidFd, kAdopt } from './pid-fd'
+import { PidFd } from './pid-fd'
+import { kAdopt } from './pid-fd-protocol'
 
 /**
  * A race-free handle to the process at the other end of connected

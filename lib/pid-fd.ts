@@ -1,52 +1,23 @@
 // PidFd: the public handle to one process.
-import { ExitState, NativePidFd } from './binding'
+import { NativePidFd } from './binding'
 import { adoptPidfd } from './adopt'
 import { closedError, illegalConstructor, invalidArgType, native, timeoutError } from './errors'
 import { unwatch, watch, type ExitTarget } from './event-loop'
 import { guardThis, kIsInstance } from './guard-this'
 import { validateFd, validateNamespaceKind, validateScope, type KillOptions, type NamespaceKind, type ProcessInfo } from './introspection'
-import { isComplete, type ExitInfo } from './exit-info'
-import { decodeExit, scratch } from './exit-record'
+import type { ExitInfo } from './exit-info'
+import { ExitKnowledge } from './exit-knowledge'
 import { closeSoon } from './defer'
 import { disposeSymbol } from './dispose'
 import { toSignalNumber, type Signal } from './signals'
 import { openChild, type ChildLike, type StatusFallback } from './from-child'
 import { alreadyAborted, validatePid, validateWaitOptions, type WaitOptions } from './validate'
 import { Waiters } from './waiters'
+import { kAdopt, kCloseSoon, kExitKnown, kExitUnknown, kObserve, kRetry, kUnobserve, type MemberObserver as Observer } from './pid-fd-protocol'
 
-/**
- * How a PidSet follows a member. A PidFd tells every observer of its exit
- * (or failure) before it lets any of them serve its waits, so that one set
- * reporting the member (and closing it) cannot hide the exit from another.
- */
-export interface MemberObserver {
-  /** Queue the member's exit; do not settle waits yet. */
-  queueExit(member: PidFd, info: ExitInfo): void
-  /** Queue the failure to read the member's exit; do not settle waits yet. */
-  queueFailure(member: PidFd, err: unknown): void
-  /** Settle what can be settled. */
-  serve(): void
-  /**
-   * The member was closed: by its user, or (`byOwner`) by the set that
-   * opened it, once that set had reported its exit.
-   */
-  onMemberClose(member: PidFd, byOwner: boolean): void
-}
+/** How a PidSet follows a PidFd (see pid-fd-protocol.ts). */
+export type MemberObserver = Observer<PidFd>
 
-/** Internal: lets PidSet observe a PidFd without a promise per member. */
-export const kObserve = Symbol('pidset.observe')
-/** Internal: the counterpart of {@link kObserve}. */
-export const kUnobserve = Symbol('pidset.unobserve')
-/** Internal: close, the descriptor itself in a microtask (see PidSet's #leave). */
-export const kCloseSoon = Symbol('pidset.closeSoon')
-/** Internal: watch again after a reported failure. */
-export const kRetry = Symbol('pidset.retry')
-/** Internal: a PidFd over a native handle opened elsewhere (spawn, fromChild). */
-export const kAdopt = Symbol('pidset.adopt')
-/** Internal: the exit, learned by the handle's owner (spawn reaps its children). */
-export const kExitKnown = Symbol('pidset.exitKnown')
-/** Internal: the owner failed to learn the exit; the handle watches by itself from now on. */
-export const kExitUnknown = Symbol('pidset.exitUnknown')
 /** Only PidFd.open() and the internal factories may construct a PidFd. */
 const kCreate = Symbol('pidset.create')
 
@@ -66,12 +37,8 @@ export class PidFd {
   /** The process ID the handle was opened for. */
   readonly pid: number
   #native: NativePidFd | null
-  /** The exit given to waiters and sets; set once, when it is delivered. */
-  #delivered: ExitInfo | null = null
-  /** A complete exit, once seen: it never changes, so everyone gets this one. */
-  #exit: ExitInfo | null = null
-  /** Whether the exit was seen (for isRunning()). */
-  #exited = false
+  /** What is known of its exit. */
+  #known: ExitKnowledge
   #watched = false
   /** The last watch ended in a failure, reported to its waiters: not re-armed until asked. */
   #failed = false
@@ -86,14 +53,13 @@ export class PidFd {
   #observers: MemberObserver[] = []
   /** What the event loop reports to. */
   #target: ExitTarget
-  #statusFallback: StatusFallback | undefined
 
   /** @throws {TypeError} `ERR_ILLEGAL_CONSTRUCTOR`: use {@link PidFd.open}. */
   private constructor(token: unknown, pid?: number, handle?: NativePidFd, statusFallback?: StatusFallback) {
     if (token !== kCreate || pid === undefined || handle === undefined) throw illegalConstructor()
     this.pid = pid
     this.#native = handle
-    this.#statusFallback = statusFallback
+    this.#known = new ExitKnowledge(pid, statusFallback)
     this.#target = {
       pid,
       onExit: (info) => this.#onExit(info),
@@ -182,7 +148,9 @@ export class PidFd {
       const opts = validateWaitOptions(options)
       const aborted = alreadyAborted(opts.signal)
       if (aborted) throw aborted
-      const done = this.#delivered ?? this.#finalExit()
+      // A complete exit needs no handle: a closed one still answers with it.
+      const known = this.#known
+      const done = known.delivered ?? known.complete ?? known.finalExit(this.#handle())
       if (done) return Promise.resolve(done)
       this.#failed = false
       // Watch before any wait exists, so that a failure (EMFILE, ENOSPC)
@@ -208,10 +176,11 @@ export class PidFd {
    * @throws {Error} code `'EBADF'` once closed, unless the exit was known before.
    */
   tryWait(): ExitInfo | null {
-    if (this.#exit) return this.#exit
+    const known = this.#known
+    if (known.complete) return known.complete
     // Closed after its exit was delivered: that is what was known, as wait() says.
-    if (this.#native === null && this.#delivered) return this.#delivered
-    return this.#read()?.info ?? null
+    if (this.#native === null && known.delivered) return known.delivered
+    return known.read(this.#handle())?.info ?? null
   }
 
   /**
@@ -220,7 +189,7 @@ export class PidFd {
    */
   isRunning(): boolean {
     const handle = this.#handle()
-    return !this.#exited && !native(this.pid, () => handle.hasExited())
+    return !this.#known.exited && !native(this.pid, () => handle.hasExited())
   }
 
   /**
@@ -363,9 +332,10 @@ export class PidFd {
   [kObserve](observer: MemberObserver): void {
     this.#handle()
     if (!this.#observers.includes(observer)) this.#observers.push(observer)
-    if (this.#delivered) {
+    const delivered = this.#known.delivered
+    if (delivered) {
       // Delivered before: it will not be again, so tell the newcomer now.
-      observer.queueExit(this, this.#delivered)
+      observer.queueExit(this, delivered)
       observer.serve()
       return
     }
@@ -396,29 +366,10 @@ export class PidFd {
     this.#sync()
   }
 
-  /** What the kernel says of the exit now; null while running. */
-  #read(): { info: ExitInfo; final: boolean } | null {
-    const handle = this.#handle()
-    const state = native(this.pid, () => handle.readExit(scratch))
-    if (state === ExitState.Running) return null
-    this.#exited = true
-    const info = this.#withFallback(decodeExit(scratch, 0, this.pid))
-    const final = state === ExitState.Exited
-    if (final && isComplete(info)) this.#exit = info
-    return { info: this.#exit ?? info, final }
-  }
-
-  /** The exit, if it has happened and nothing more will be learned of it. */
-  #finalExit(): ExitInfo | null {
-    if (this.#exit) return this.#exit
-    const read = this.#read()
-    return read?.final ? read.info : null
-  }
-
   #onExit(info: ExitInfo): void {
-    this.#exited = true
+    this.#known.exited = true
     this.#watched = false
-    this.#deliver(this.#exit ?? info)
+    this.#deliver(this.#known.complete ?? info)
   }
 
   #onExitFailed(err: unknown): void {
@@ -432,9 +383,8 @@ export class PidFd {
 
   /** @internal The exit, as the handle's owner learned it (see spawn). */
   [kExitKnown](info: ExitInfo): void {
-    this.#exited = true
-    if (isComplete(info)) this.#exit = info
-    if (this.#delivered) return
+    this.#known.learn(info)
+    if (this.#known.delivered) return
     if (this.#watched && this.#native) unwatch(this.#native)
     this.#watched = false
     this.#deliver(info)
@@ -444,23 +394,13 @@ export class PidFd {
   [kExitUnknown](err: unknown): void {
     if (!this.#exitFromOwner) return
     this.#exitFromOwner = false
-    if (this.#delivered || !this.#native) return
+    if (this.#known.delivered || !this.#native) return
     this.#onExitFailed(err)
-  }
-
-  /** `info`, with its status from the fallback when the kernel had none. */
-  #withFallback(info: ExitInfo): ExitInfo {
-    if (isComplete(info) || !this.#statusFallback) return info
-    const status = this.#statusFallback()
-    if (!status || (status.exitCode === null && status.signal === null)) return info
-    return Object.freeze({ ...info, exitCode: status.exitCode, signal: status.signal })
   }
 
   /** Tells every waiter and observer, once, how the process ended. */
   #deliver(exit: ExitInfo): void {
-    const info = this.#withFallback(exit)
-    this.#delivered = info
-    if (isComplete(info)) this.#exit = info
+    const info = this.#known.deliver(exit)
     // Waits first: they are what the exit path is measured by.
     if (this.#waits.size > 0) this.#waits.resolveAll(info)
     if (this.#observers.length === 0) return
@@ -472,14 +412,14 @@ export class PidFd {
   /** Watches the pidfd (if it is not already and its exit is not delivered). */
   #arm(): void {
     const handle = this.#native
-    if (this.#watched || !handle || this.#delivered || this.#exitFromOwner) return
+    if (this.#watched || !handle || this.#known.delivered || this.#exitFromOwner) return
     watch(handle, this.#target)
     this.#watched = true
   }
 
   /** Watches the pidfd exactly while someone waits for an exit not yet delivered. */
   #sync(): void {
-    const want = this.#native !== null && this.#delivered === null && !this.#failed && (this.#waits.size > 0 || this.#observers.length > 0)
+    const want = this.#native !== null && this.#known.delivered === null && !this.#failed && (this.#waits.size > 0 || this.#observers.length > 0)
     if (want === this.#watched) return
     if (want) {
       this.#arm()
