@@ -8,6 +8,7 @@ import { guardThis, kIsInstance } from './guard-this'
 import type { PendingWait } from './pending-wait'
 import { alreadyAborted, validatePid, validateWaitOptions, type WaitOptions } from './validate'
 import { Waiters } from './waiters'
+import { ExitQueue, type Queued as QueuedEntry } from './exit-queue'
 
 interface Member<T> {
   pidfd: PidFd
@@ -28,7 +29,7 @@ export interface MemberExit<T> {
 }
 
 /** A member's exit, or the failure to read it, waiting to be reported. */
-type Queued = { pidfd: PidFd; failed: false; info: ExitInfo } | { pidfd: PidFd; failed: true; error: unknown }
+type Queued = QueuedEntry<PidFd>
 
 /** A pending waitAny(), waitAnyMember() or waitAll(), served in the order they were made. */
 interface Consumer<T> {
@@ -66,10 +67,7 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
    */
   #byPid = new Map<number, PidFd[]>()
   /** Exits (and failures) not yet reported, in the order they happened. */
-  #queue: Queued[] = []
-  /** The members in {@link #queue}, for O(1) lookups. */
-  #queued = new Set<PidFd>()
-  #failures = 0
+  #queue = new ExitQueue<PidFd>()
   #consumers: Consumer<T>[] = []
   #waits = new Waiters<Settled<T>>()
   #closed = false
@@ -83,7 +81,7 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
     // closes it once it has reported the exit, which every observer queued
     // at the same moment: the others still report it.
     onMemberClose: (pidfd, byOwner) => {
-      if (!byOwner || !this.#queued.has(pidfd)) this.#remove(pidfd)
+      if (!byOwner || !this.#queue.has(pidfd)) this.#remove(pidfd)
     },
   }
 
@@ -237,9 +235,7 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
     this.#closed = true
     this.#waits.rejectAll(closedError('PidSet'))
     this.#consumers = []
-    this.#queue = []
-    this.#queued.clear()
-    this.#failures = 0
+    this.#queue.clear()
     for (const pidfd of [...this.#members.keys()]) this.#detach(pidfd)
   }
 
@@ -285,10 +281,7 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
   }
 
   #enqueue(entry: Queued): void {
-    if (!this.#members.has(entry.pidfd) || this.#queued.has(entry.pidfd)) return
-    this.#queue.push(entry)
-    this.#queued.add(entry.pidfd)
-    if (entry.failed) this.#failures++
+    if (this.#members.has(entry.pidfd)) this.#queue.push(entry)
   }
 
   /**
@@ -301,13 +294,12 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
       const consumer = this.#consumers[0]
       if (!consumer) return
       if (consumer.kind !== 'all') {
-        const entry = this.#queue[0]
+        const entry = this.#queue.first()
         if (entry?.failed) {
-          this.#takeFailure(0)
+          this.#queue.shift()
           this.#reject(consumer, this.#retry(entry))
         } else if (entry) {
           this.#queue.shift()
-          this.#queued.delete(entry.pidfd)
           const { pidfd, info } = entry
           this.#resolve(consumer, consumer.kind === 'any' ? info : { exit: info, pidfd, data: this.#members.get(pidfd)?.data })
           this.#leave(pidfd)
@@ -316,13 +308,11 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
         } else {
           return
         }
-      } else if (this.#failures > 0) {
-        const index = this.#queue.findIndex((e) => e.failed)
-        const entry = this.#queue[index]
-        this.#takeFailure(index)
-        if (entry.failed) this.#reject(consumer, this.#retry(entry))
+      } else if (this.#queue.hasFailures) {
+        const entry = this.#queue.takeFailure()
+        if (entry) this.#reject(consumer, this.#retry(entry))
       } else if (this.#queue.length === this.#members.size) {
-        const entries = this.#takeAll()
+        const entries = this.#queue.takeAll()
         this.#resolve(consumer, entries.map((entry) => entry.info))
         for (const entry of entries) this.#leave(entry.pidfd)
       } else {
@@ -341,23 +331,6 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
   #reject(consumer: Consumer<T>, err: unknown): void {
     this.#consumers.shift()
     this.#waits.reject(consumer.wait, err)
-  }
-
-  /** Takes failure entry `index` off the queue. */
-  #takeFailure(index: number): void {
-    const [entry] = this.#queue.splice(index, 1)
-    this.#queued.delete(entry.pidfd)
-    this.#failures--
-  }
-
-  /** Takes every exit off the queue (when it has no failures). */
-  #takeAll(): Array<Queued & { failed: false }> {
-    // Taken off the queue in one go, so that a member's leaving need not
-    // search the queue: waitAll() over N members stays O(N).
-    const entries = this.#queue.filter((entry): entry is Queued & { failed: false } => !entry.failed)
-    this.#queue = []
-    this.#queued.clear()
-    return entries
   }
 
   /**
@@ -397,11 +370,7 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
     const member = this.#members.get(pidfd)
     if (!member) return false
     this.#forget(pidfd)
-    if (this.#queued.delete(member.pidfd)) {
-      const index = this.#queue.findIndex((e) => e.pidfd === member.pidfd)
-      if (this.#queue[index].failed) this.#failures--
-      this.#queue.splice(index, 1)
-    }
+    this.#queue.remove(member.pidfd)
     member.pidfd[kUnobserve](this.#observer)
     if (member.owned) member.pidfd.close()
     return true
