@@ -128,12 +128,29 @@ export interface EnvVar {
 }
 
 /**
- * Slots of a record: the descriptor, the [`ExitState`], the exit code (or
- * -1), the signal number (or 0), whether resource usage follows (1 or 0),
- * then the 16 fields of [`ResourceUsage`] in the order of
- * `process.resourceUsage()`.
+ * How many doubles one record takes: the slots above and the 16 of the
+ * resource usage.
  */
 export declare const EXIT_RECORD_LEN: number
+
+/**
+ * The slots of a record, declared here for both languages (`lib/exit-record.ts`
+ * reads them from the generated enum).
+ */
+export declare enum ExitRecordSlot {
+  /** The pidfd's descriptor number. */
+  Fd = 0,
+  /** The [`ExitState`]. */
+  State = 1,
+  /** The exit code, or -1 (a failure record: the failure's index). */
+  Code = 2,
+  /** The signal number, or 0. */
+  Signal = 3,
+  /** 1 if resource usage follows, else 0. */
+  HasRusage = 4,
+  /** The first of the [`RusageSlot`]s. */
+  Rusage = 5,
+}
 
 /** What a record says of its process. */
 export declare enum ExitState {
@@ -281,6 +298,45 @@ export interface ProcessInfo {
    * `/sys/fs/cgroup`, as `bigint`; null where the kernel does not say.
    */
   cgroupId: bigint | null
+}
+
+/**
+ * The slots of the resource usage, from [`ExitRecordSlot::Rusage`] on, in
+ * the order of `process.resourceUsage()`'s fields.
+ */
+export declare enum RusageSlot {
+  /** `userCPUTime`, µs. */
+  UserCpuTime = 0,
+  /** `systemCPUTime`, µs. */
+  SystemCpuTime = 1,
+  /** `maxRSS`, KiB, or -1 when not known. */
+  MaxRss = 2,
+  /** `sharedMemorySize`. */
+  SharedMemorySize = 3,
+  /** `unsharedDataSize`. */
+  UnsharedDataSize = 4,
+  /** `unsharedStackSize`. */
+  UnsharedStackSize = 5,
+  /** `minorPageFault`. */
+  MinorPageFault = 6,
+  /** `majorPageFault`. */
+  MajorPageFault = 7,
+  /** `swappedOut`. */
+  SwappedOut = 8,
+  /** `fsRead`. */
+  FsRead = 9,
+  /** `fsWrite`. */
+  FsWrite = 10,
+  /** `ipcSent`. */
+  IpcSent = 11,
+  /** `ipcReceived`. */
+  IpcReceived = 12,
+  /** `signalsCount`. */
+  SignalsCount = 13,
+  /** `voluntaryContextSwitches`. */
+  VoluntaryContextSwitches = 14,
+  /** `involuntaryContextSwitches`. */
+  InvoluntaryContextSwitches = 15,
 }
 
 /** Whom `pidfd.kill()` signals (`options.scope`). */

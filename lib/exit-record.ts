@@ -1,17 +1,32 @@
 // Reads the exit records the binding writes (crates/pidset-node/src/
-// exit_record.rs, where the layout is declared): one Float64Array row per
-// exit, so that an exit costs the binding no JavaScript objects at all.
-import { EXIT_RECORD_LEN } from './binding'
+// exit_record.rs, where the layout is declared, and generated from there):
+// one Float64Array row per exit, so that an exit costs the binding no
+// JavaScript objects at all.
+import { EXIT_RECORD_LEN, ExitRecordSlot, RusageSlot } from './binding'
 import type { ExitInfo, ResourceUsage } from './exit-info'
 import { signalName } from './signals'
 
-/** Slots of a record, in the binding's order. */
-const FD = 0
-const STATE = 1
-const CODE = 2
-const SIGNAL = 3
-const HAS_RUSAGE = 4
-const RUSAGE = 5
+// The slots, taken once from the binding's enums into constants: the exit
+// path reads them for every exit.
+const { Fd: FD, State: STATE, Code: CODE, Signal: SIGNAL, HasRusage: HAS_RUSAGE, Rusage: RUSAGE } = ExitRecordSlot
+const {
+  UserCpuTime: USER_CPU,
+  SystemCpuTime: SYSTEM_CPU,
+  MaxRss: MAX_RSS,
+  SharedMemorySize: SHARED_MEMORY,
+  UnsharedDataSize: UNSHARED_DATA,
+  UnsharedStackSize: UNSHARED_STACK,
+  MinorPageFault: MINOR_FAULTS,
+  MajorPageFault: MAJOR_FAULTS,
+  SwappedOut: SWAPPED_OUT,
+  FsRead: FS_READ,
+  FsWrite: FS_WRITE,
+  IpcSent: IPC_SENT,
+  IpcReceived: IPC_RECEIVED,
+  SignalsCount: SIGNALS,
+  VoluntaryContextSwitches: VOLUNTARY_SWITCHES,
+  InvoluntaryContextSwitches: INVOLUNTARY_SWITCHES,
+} = RusageSlot
 
 /** The length of one record. */
 export const RECORD_LEN = EXIT_RECORD_LEN
@@ -49,22 +64,22 @@ export function decodeExit(records: Float64Array, at: number, pid: number): Exit
 function decodeRusage(r: Float64Array, at: number): Readonly<ResourceUsage> {
   // An object literal, so that every ResourceUsage shares one hidden class.
   return Object.freeze({
-    userCPUTime: r[at],
-    systemCPUTime: r[at + 1],
+    userCPUTime: r[at + USER_CPU],
+    systemCPUTime: r[at + SYSTEM_CPU],
     // -1: not known (a spawn() child that stayed within the memory it started in).
-    maxRSS: r[at + 2] >= 0 ? r[at + 2] : null,
-    sharedMemorySize: r[at + 3],
-    unsharedDataSize: r[at + 4],
-    unsharedStackSize: r[at + 5],
-    minorPageFault: r[at + 6],
-    majorPageFault: r[at + 7],
-    swappedOut: r[at + 8],
-    fsRead: r[at + 9],
-    fsWrite: r[at + 10],
-    ipcSent: r[at + 11],
-    ipcReceived: r[at + 12],
-    signalsCount: r[at + 13],
-    voluntaryContextSwitches: r[at + 14],
-    involuntaryContextSwitches: r[at + 15],
+    maxRSS: r[at + MAX_RSS] >= 0 ? r[at + MAX_RSS] : null,
+    sharedMemorySize: r[at + SHARED_MEMORY],
+    unsharedDataSize: r[at + UNSHARED_DATA],
+    unsharedStackSize: r[at + UNSHARED_STACK],
+    minorPageFault: r[at + MINOR_FAULTS],
+    majorPageFault: r[at + MAJOR_FAULTS],
+    swappedOut: r[at + SWAPPED_OUT],
+    fsRead: r[at + FS_READ],
+    fsWrite: r[at + FS_WRITE],
+    ipcSent: r[at + IPC_SENT],
+    ipcReceived: r[at + IPC_RECEIVED],
+    signalsCount: r[at + SIGNALS],
+    voluntaryContextSwitches: r[at + VOLUNTARY_SWITCHES],
+    involuntaryContextSwitches: r[at + INVOLUNTARY_SWITCHES],
   })
 }

@@ -24,18 +24,76 @@ pub enum ExitState {
     Failed,
 }
 
-/// Slots of a record: the descriptor, the [`ExitState`], the exit code (or
-/// -1), the signal number (or 0), whether resource usage follows (1 or 0),
-/// then the 16 fields of [`ResourceUsage`] in the order of
-/// `process.resourceUsage()`.
+/// The slots of a record, declared here for both languages (`lib/exit-record.ts`
+/// reads them from the generated enum).
+#[napi]
+pub enum ExitRecordSlot {
+    /// The pidfd's descriptor number.
+    Fd = 0,
+    /// The [`ExitState`].
+    State = 1,
+    /// The exit code, or -1 (a failure record: the failure's index).
+    Code = 2,
+    /// The signal number, or 0.
+    Signal = 3,
+    /// 1 if resource usage follows, else 0.
+    HasRusage = 4,
+    /// The first of the [`RusageSlot`]s.
+    Rusage = 5,
+}
+
+/// The slots of the resource usage, from [`ExitRecordSlot::Rusage`] on, in
+/// the order of `process.resourceUsage()`'s fields.
+#[napi]
+pub enum RusageSlot {
+    /// `userCPUTime`, µs.
+    UserCpuTime = 0,
+    /// `systemCPUTime`, µs.
+    SystemCpuTime = 1,
+    /// `maxRSS`, KiB, or -1 when not known.
+    MaxRss = 2,
+    /// `sharedMemorySize`.
+    SharedMemorySize = 3,
+    /// `unsharedDataSize`.
+    UnsharedDataSize = 4,
+    /// `unsharedStackSize`.
+    UnsharedStackSize = 5,
+    /// `minorPageFault`.
+    MinorPageFault = 6,
+    /// `majorPageFault`.
+    MajorPageFault = 7,
+    /// `swappedOut`.
+    SwappedOut = 8,
+    /// `fsRead`.
+    FsRead = 9,
+    /// `fsWrite`.
+    FsWrite = 10,
+    /// `ipcSent`.
+    IpcSent = 11,
+    /// `ipcReceived`.
+    IpcReceived = 12,
+    /// `signalsCount`.
+    SignalsCount = 13,
+    /// `voluntaryContextSwitches`.
+    VoluntaryContextSwitches = 14,
+    /// `involuntaryContextSwitches`.
+    InvoluntaryContextSwitches = 15,
+}
+
+/// How many doubles one record takes: the slots above and the 16 of the
+/// resource usage.
 #[napi]
 pub const EXIT_RECORD_LEN: u32 = 21;
-const FD: usize = 0;
-const STATE: usize = 1;
-const CODE: usize = 2;
-const SIGNAL: usize = 3;
-const HAS_RUSAGE: usize = 4;
-const RUSAGE: usize = 5;
+const FD: usize = ExitRecordSlot::Fd as usize;
+const STATE: usize = ExitRecordSlot::State as usize;
+const CODE: usize = ExitRecordSlot::Code as usize;
+const SIGNAL: usize = ExitRecordSlot::Signal as usize;
+const HAS_RUSAGE: usize = ExitRecordSlot::HasRusage as usize;
+const RUSAGE: usize = ExitRecordSlot::Rusage as usize;
+// The length covers the last slot.
+const _: () = assert!(
+    EXIT_RECORD_LEN as usize == RUSAGE + RusageSlot::InvoluntaryContextSwitches as usize + 1
+);
 
 /// The length of `n` records.
 pub fn records_len(n: usize) -> usize {
@@ -68,28 +126,44 @@ pub fn write_failure(out: &mut [f64], fd: i32, index: usize) {
 }
 
 fn write_rusage(out: &mut [f64], ru: &ResourceUsage) {
+    // Destructured without `..`: a field added to the core's record does not
+    // compile until it has a slot.
+    let ResourceUsage {
+        user_cpu_time,
+        system_cpu_time,
+        max_rss,
+        shared_memory_size,
+        unshared_data_size,
+        unshared_stack_size,
+        minor_page_fault,
+        major_page_fault,
+        swapped_out,
+        fs_read,
+        fs_write,
+        ipc_sent,
+        ipc_received,
+        signals_count,
+        voluntary_context_switches,
+        involuntary_context_switches,
+    } = *ru;
     // u64 counts become doubles, as Node's own resourceUsage() does; they
     // are exact up to 2^53. An unknown peak (see pidset's inherited_rss) is
     // -1, which lib/exit-record.ts reads as null.
-    let fields = [
-        ru.user_cpu_time as f64,
-        ru.system_cpu_time as f64,
-        ru.max_rss.map_or(-1.0, |kib| kib as f64),
-        ru.shared_memory_size as f64,
-        ru.unshared_data_size as f64,
-        ru.unshared_stack_size as f64,
-        ru.minor_page_fault as f64,
-        ru.major_page_fault as f64,
-        ru.swapped_out as f64,
-        ru.fs_read as f64,
-        ru.fs_write as f64,
-        ru.ipc_sent as f64,
-        ru.ipc_received as f64,
-        ru.signals_count as f64,
-        ru.voluntary_context_switches as f64,
-        ru.involuntary_context_switches as f64,
-    ];
-    out.iter_mut()
-        .zip(fields)
-        .for_each(|(slot, value)| *slot = value);
+    let mut put = |slot: RusageSlot, value: f64| out[slot as usize] = value;
+    put(RusageSlot::UserCpuTime, user_cpu_time as f64);
+    put(RusageSlot::SystemCpuTime, system_cpu_time as f64);
+    put(RusageSlot::MaxRss, max_rss.map_or(-1.0, |kib| kib as f64));
+    put(RusageSlot::SharedMemorySize, shared_memory_size as f64);
+    put(RusageSlot::UnsharedDataSize, unshared_data_size as f64);
+    put(RusageSlot::UnsharedStackSize, unshared_stack_size as f64);
+    put(RusageSlot::MinorPageFault, minor_page_fault as f64);
+    put(RusageSlot::MajorPageFault, major_page_fault as f64);
+    put(RusageSlot::SwappedOut, swapped_out as f64);
+    put(RusageSlot::FsRead, fs_read as f64);
+    put(RusageSlot::FsWrite, fs_write as f64);
+    put(RusageSlot::IpcSent, ipc_sent as f64);
+    put(RusageSlot::IpcReceived, ipc_received as f64);
+    put(RusageSlot::SignalsCount, signals_count as f64);
+    put(RusageSlot::VoluntaryContextSwitches, voluntary_context_switches as f64);
+    put(RusageSlot::InvoluntaryContextSwitches, involuntary_context_switches as f64);
 }
