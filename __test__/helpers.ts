@@ -327,3 +327,9 @@ export function assertLinesWithChildStatuses(t: ExecutionContext, actual: string
     t.regex(actual[i] ?? '', new RegExp(`^${pattern}$`))
   })
 }
+
+/**
+ * The first line of a `node -e` script that `runNode` runs from the
+ * project's root: pidset's PidFd and PidSet, and child_process's spawn.
+ */
+export const LOAD_PIDSET = "const { PidFd, PidSet } = require('./index.js'); const { spawn } = require('node:child_process');"

@@ -285,3 +285,74 @@ test('waitAnyMember() leads each exit back to the handle and the data added with
   await t.throwsAsync(set.waitAnyMember(), { code: 'ERR_PIDSET_EMPTY' })
   set.close()
 })
+
+test('seeing exits with tryWait() then leaving a set loses no pending wait', async (t) => {
+  const children = Array.from({ length: 40 }, () => sleeper(t))
+  const set = new PidSet()
+  const waits = children.map((c) => set.add(PidFd.open(c.pid)).wait())
+  // Each exit is seen before the event loop can report it, then the member
+  // leaves the set (a re-sync of its watch): this once stranded its wait.
+  for (const pidfd of [...set.values()]) {
+    pidfd.kill('SIGKILL')
+    while (!pidfd.tryWait()) {
+      // SIGKILL takes effect within microseconds.
+    }
+    set.delete(pidfd)
+  }
+  const infos = await Promise.all(waits)
+  t.deepEqual(infos.map((i) => i.signal), children.map(() => 'SIGKILL'))
+  set.close()
+})
+
+test("a set's waitAny() reports a member whose exit tryWait() saw first", async (t) => {
+  const child = sh(t, 'exit 6')
+  const pidfd = PidFd.open(child.pid)
+  while (!pidfd.tryWait()) {
+    // Wait for the exit without the event loop.
+  }
+  const set = new PidSet([pidfd])
+  t.is((await set.waitAny()).exitCode, 6)
+  const other = sh(t, 'exit 7')
+  const second = PidFd.open(other.pid)
+  const set2 = new PidSet([second])
+  const pending = set2.waitAny()
+  // A wait on the handle that settles (times out) after tryWait() saw the
+  // exit, but before the event loop reported it, re-syncs the watch.
+  second.wait({ timeout: 1 }).catch(() => {})
+  while (!second.tryWait()) {
+    // As above, but with the set already waiting.
+  }
+  t.is((await pending).exitCode, 7)
+  set.close()
+  set2.close()
+  pidfd.close()
+  second.close()
+})
+
+test('a PidFd in two sets is reported by both', async (t) => {
+  const child = sleeper(t)
+  const a = new PidSet()
+  const b = new PidSet()
+  b.add(a.add(child.pid))
+  const [fromB, fromA] = [b.waitAny(), a.waitAny()]
+  child.proc.kill('SIGKILL')
+  const [infoA, infoB] = await Promise.all([fromA, fromB])
+  assertChildStatus(t, infoA.signal, 'SIGKILL')
+  t.is(infoB, infoA, 'the same frozen ExitInfo')
+  t.is(a.size + b.size, 0)
+  a.close()
+  b.close()
+})
+
+test('iteration ends, without throwing, when its last member is deleted', async (t) => {
+  const child = sleeper(t)
+  const set = new PidSet([child.pid])
+  const seen: ExitInfo[] = []
+  const loop = (async () => {
+    for await (const info of set as AsyncIterable<ExitInfo>) seen.push(info)
+  })()
+  setImmediate(() => set.delete(child.pid))
+  await t.notThrowsAsync(loop)
+  t.deepEqual(seen, [])
+  set.close()
+})

@@ -1,9 +1,9 @@
 import test from 'ava'
-import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs'
+import { accessSync, constants, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
-import { once } from 'node:events'
+import { getEventListeners, once } from 'node:events'
 import { PidFd, kernelSupport, type ExitInfo, type PidsetSystemError } from '../index'
-import { NO_SUCH_PID, assertChildStatus, exists, isZombie, lines, nextLine, sh, sleeper, testUnless } from './helpers'
+import { LOAD_PIDSET, NO_SUCH_PID, assertChildStatus, exists, isZombie, kernelAtLeast, lines, nextLine, runNode, sh, sleeper, testUnless } from './helpers'
 
 async function exitOf(t: Parameters<typeof sh>[0], script: string): Promise<ExitInfo> {
   const child = sh(t, script)
@@ -319,4 +319,74 @@ test('Symbol.dispose closes the handle', (t) => {
   pidfd[Symbol.dispose]()
   t.true(pidfd.closed)
   t.true(exists(child.pid))
+})
+
+test('a pending wait settles even when tryWait() saw the exit first', async (t) => {
+  const child = sh(t, 'exit 3')
+  const pidfd = PidFd.open(child.pid)
+  const pending = pidfd.wait()
+  // Another wait settling re-syncs the watch: this once stranded `pending`.
+  pidfd.wait({ timeout: 1 }).catch(() => {})
+  while (!pidfd.tryWait()) {
+    // The child exits on its own; tryWait() sees it before the event loop.
+  }
+  t.is((await pending).exitCode, 3)
+  pidfd.close()
+})
+
+test('new PidFd() from JavaScript throws ERR_ILLEGAL_CONSTRUCTOR', (t) => {
+  const Ctor = PidFd as unknown as new (pid: number) => PidFd
+  t.throws(() => new Ctor(1), { instanceOf: TypeError, code: 'ERR_ILLEGAL_CONSTRUCTOR' })
+})
+
+test('timeout: 0 means no timeout, as in child_process', async (t) => {
+  const child = sleeper(t)
+  const pidfd = PidFd.open(child.pid)
+  const wait = pidfd.wait({ timeout: 0 })
+  const state = await Promise.race([wait.then(() => 'settled', (e: { code?: string }) => e.code), new Promise((r) => setImmediate(() => r('pending')))])
+  t.is(state, 'pending')
+  pidfd.kill('SIGKILL')
+  assertChildStatus(t, (await wait).signal, 'SIGKILL')
+  pidfd.close()
+})
+
+test('10,000 waits on one AbortSignal leave no listener behind', async (t) => {
+  const child = sleeper(t)
+  const signal = new AbortController().signal
+  for (let i = 0; i < 10_000; i++) {
+    const pidfd = PidFd.open(child.pid)
+    const wait = pidfd.wait({ signal })
+    pidfd.close()
+    await wait.catch(() => {})
+  }
+  t.is(getEventListeners(signal, 'abort').length, 0)
+  const pidfd = PidFd.open(child.pid)
+  const many = Array.from({ length: 8 }, () => pidfd.wait({ signal }))
+  t.is(getEventListeners(signal, 'abort').length, 8)
+  pidfd.kill('SIGKILL')
+  await Promise.all(many)
+  t.is(getEventListeners(signal, 'abort').length, 0)
+  pidfd.close()
+})
+
+test('a thread ID gives EINVAL before Linux 6.15 and ENOENT from 6.15', async (t) => {
+  const run = await runNode(['-e', `${LOAD_PIDSET}
+    const { Worker } = require('node:worker_threads');
+    const w = new Worker('setInterval(() => {}, 1000)', { eval: true });
+    w.on('online', () => {
+      const tid = require('node:fs').readdirSync('/proc/self/task').map(Number).find((n) => n !== process.pid);
+      try { PidFd.open(tid); console.log('opened') } catch (e) { console.log(e.code, e.syscall) }
+      w.terminate();
+    });`])
+  t.is(run.code, 0, run.stderr)
+  t.is(run.stdout.trim(), `${kernelAtLeast(6, 15) ? 'ENOENT' : 'EINVAL'} pidfd_open`)
+})
+
+test('errors from the binding carry errno, syscall and pid as data', (t) => {
+  const before = readdirSync('/proc/self/fd').length
+  const err = t.throws(() => PidFd.open(2 ** 30), { code: 'ESRCH' }) as Error & { errno?: number; syscall?: string; pid?: number }
+  t.is(err.errno, -3)
+  t.is(err.syscall, 'pidfd_open')
+  t.is(err.pid, 2 ** 30)
+  t.is(readdirSync('/proc/self/fd').length, before)
 })
