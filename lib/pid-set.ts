@@ -5,7 +5,6 @@ import { disposeSymbol } from './dispose'
 import { PidFd, type MemberObserver } from './pid-fd'
 import { kCloseSoon, kObserve, kRetry, kUnobserve } from './pid-fd-protocol'
 import { guardThis, kIsInstance } from './guard-this'
-import type { PendingWait } from './pending-wait'
 import { alreadyAborted, validatePid, validateWaitOptions, type WaitOptions } from './validate'
 import { Waiters } from './waiters'
 import { ExitQueue, type Queued as QueuedEntry } from './exit-queue'
@@ -31,11 +30,8 @@ export interface MemberExit<T> {
 /** A member's exit, or the failure to read it, waiting to be reported. */
 type Queued = QueuedEntry<PidFd>
 
-/** A pending waitAny(), waitAnyMember() or waitAll(), served in the order they were made. */
-interface Consumer<T> {
-  kind: 'any' | 'member' | 'all'
-  wait: PendingWait<Settled<T>>
-}
+/** What a pending wait on a set is: waitAny(), waitAnyMember() or waitAll(). */
+type WaitKind = 'any' | 'member' | 'all'
 
 /** What a wait on a set settles with. */
 type Settled<T> = ExitInfo | ExitInfo[] | MemberExit<T>
@@ -68,8 +64,8 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
   #byPid = new Map<number, PidFd[]>()
   /** Exits (and failures) not yet reported, in the order they happened. */
   #queue = new ExitQueue<PidFd>()
-  #consumers: Consumer<T>[] = []
-  #waits = new Waiters<Settled<T>>()
+  /** The pending waits, served in the order they were made. */
+  #waits = new Waiters<Settled<T>, WaitKind>()
   #closed = false
   #observer: MemberObserver = {
     queueExit: (pidfd, info) => this.#enqueue({ pidfd, failed: false, info }),
@@ -234,7 +230,6 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
     if (this.#closed) return
     this.#closed = true
     this.#waits.rejectAll(closedError('PidSet'))
-    this.#consumers = []
     this.#queue.clear()
     for (const pidfd of [...this.#members.keys()]) this.#detach(pidfd)
   }
@@ -256,25 +251,22 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
     return this
   }
 
-  #consume(kind: Consumer<T>['kind'], options: unknown): Promise<Settled<T>> {
+  #consume(kind: WaitKind, options: unknown): Promise<Settled<T>> {
     try {
       const opts = validateWaitOptions(options)
       const aborted = alreadyAborted(opts.signal)
       if (aborted) throw aborted
       this.#open()
       if (kind !== 'all' && this.#members.size === 0) throw emptySetError()
-      const consumer: Consumer<T> = {
+      const wait = this.#waits.add(
+        opts,
+        () => timeoutError(opts.timeout ?? 0),
+        // A waitAll that timed out or was aborted may have blocked waits behind it.
+        () => this.#serve(),
         kind,
-        wait: this.#waits.add(opts, () => timeoutError(opts.timeout ?? 0), (settled) => {
-          const index = this.#consumers.findIndex((c) => c.wait === settled)
-          if (index >= 0) this.#consumers.splice(index, 1)
-          // A waitAll that timed out may have blocked waits behind it.
-          if (index === 0) this.#serve()
-        }),
-      }
-      this.#consumers.push(consumer)
+      )
       this.#serve()
-      return consumer.wait.promise
+      return wait.promise
     } catch (err) {
       return Promise.reject(err)
     }
@@ -291,46 +283,35 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
    */
   #serve(): void {
     for (;;) {
-      const consumer = this.#consumers[0]
-      if (!consumer) return
-      if (consumer.kind !== 'all') {
+      const first = this.#waits.first()
+      if (!first) return
+      const [consumer, kind] = first
+      if (kind !== 'all') {
         const entry = this.#queue.first()
         if (entry?.failed) {
           this.#queue.shift()
-          this.#reject(consumer, this.#retry(entry))
+          this.#waits.reject(consumer, this.#retry(entry))
         } else if (entry) {
           this.#queue.shift()
           const { pidfd, info } = entry
-          this.#resolve(consumer, consumer.kind === 'any' ? info : { exit: info, pidfd, data: this.#members.get(pidfd)?.data })
+          this.#waits.resolve(consumer, kind === 'any' ? info : { exit: info, pidfd, data: this.#members.get(pidfd)?.data })
           this.#leave(pidfd)
         } else if (this.#members.size === 0) {
-          this.#reject(consumer, emptySetError())
+          this.#waits.reject(consumer, emptySetError())
         } else {
           return
         }
       } else if (this.#queue.hasFailures) {
         const entry = this.#queue.takeFailure()
-        if (entry) this.#reject(consumer, this.#retry(entry))
+        if (entry) this.#waits.reject(consumer, this.#retry(entry))
       } else if (this.#queue.length === this.#members.size) {
         const entries = this.#queue.takeAll()
-        this.#resolve(consumer, entries.map((entry) => entry.info))
+        this.#waits.resolve(consumer, entries.map((entry) => entry.info))
         for (const entry of entries) this.#leave(entry.pidfd)
       } else {
         return
       }
     }
-  }
-
-  /** Settles `consumer`, the first in line. */
-  #resolve(consumer: Consumer<T>, value: Settled<T>): void {
-    this.#consumers.shift()
-    this.#waits.resolve(consumer.wait, value)
-  }
-
-  /** Rejects `consumer`, the first in line. */
-  #reject(consumer: Consumer<T>, err: unknown): void {
-    this.#consumers.shift()
-    this.#waits.reject(consumer.wait, err)
   }
 
   /**

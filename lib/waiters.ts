@@ -4,11 +4,13 @@ import { PendingWait } from './pending-wait'
 import type { WaitOptions } from './validate'
 
 /**
- * A handle's pending waits. While it has any and is ref'd (the default),
- * it holds the event loop open, like a running child process does.
+ * A handle's pending waits, in the order they were made, each with a `K`
+ * its owner gives (a PidSet: what the wait is for). While it has any and
+ * is ref'd (the default), it holds the event loop open, like a running
+ * child process does.
  */
-export class Waiters<T> {
-  #waits = new Set<PendingWait<T>>()
+export class Waiters<T, K = undefined> {
+  #waits = new Map<PendingWait<T>, K>()
   #keepAlive = true
   #holding = false
 
@@ -16,7 +18,7 @@ export class Waiters<T> {
    * Starts a wait; `onSettled` runs when it settles, however it does.
    * Throws, having started nothing, if the wait cannot be set up.
    */
-  add(options: WaitOptions, onTimeout: () => Error, onSettled?: (wait: PendingWait<T>) => void): PendingWait<T> {
+  add(options: WaitOptions, onTimeout: () => Error, onSettled?: (wait: PendingWait<T>) => void, tag?: K): PendingWait<T> {
     // Take the event-loop hold first: it is what can fail (the poller cannot
     // be created), and nothing that could fire later exists yet.
     const wasEmpty = this.#waits.size === 0
@@ -32,8 +34,13 @@ export class Waiters<T> {
       if (wasEmpty) this.#sync(false)
       throw err
     }
-    this.#waits.add(wait)
+    this.#waits.set(wait, tag as K)
     return wait
+  }
+
+  /** The oldest pending wait and its tag. */
+  first(): [PendingWait<T>, K] | undefined {
+    return this.#waits.entries().next().value
   }
 
   get size(): number {
@@ -47,16 +54,16 @@ export class Waiters<T> {
    */
   resolveAll(value: T): void {
     const waits = this.#waits
-    this.#waits = new Set()
-    for (const wait of waits) wait.resolve(value, false)
+    this.#waits = new Map()
+    for (const wait of waits.keys()) wait.resolve(value, false)
     this.#sync(false)
   }
 
   /** Rejects every pending wait with `err`; as {@link resolveAll}, no `onSettled`. */
   rejectAll(err: unknown): void {
     const waits = this.#waits
-    this.#waits = new Set()
-    for (const wait of waits) wait.reject(err, false)
+    this.#waits = new Map()
+    for (const wait of waits.keys()) wait.reject(err, false)
     this.#sync(false)
   }
 
@@ -79,7 +86,7 @@ export class Waiters<T> {
   /** Whether pending waits keep the event loop alive. */
   setKeepAlive(keepAlive: boolean): void {
     this.#keepAlive = keepAlive
-    for (const wait of this.#waits) wait.setKeepAlive(keepAlive)
+    for (const wait of this.#waits.keys()) wait.setKeepAlive(keepAlive)
     this.#sync(this.#waits.size > 0)
   }
 
