@@ -356,3 +356,25 @@ test('iteration ends, without throwing, when its last member is deleted', async 
   t.deepEqual(seen, [])
   set.close()
 })
+
+test('a wait made while another is settling (by its signal’s removeEventListener) gets the next exit, which is not lost', async (t) => {
+  const a = sh(t, 'exit 3')
+  const b = sh(t, 'exit 4')
+  const pidfds = [PidFd.open(a.pid), PidFd.open(b.pid)]
+  const set = new PidSet(pidfds)
+  // Both exits queued in the set, and no wait on it yet.
+  await Promise.all(pidfds.map((p) => p.wait()))
+  const signal = new AbortController().signal
+  let inner: Promise<ExitInfo> | undefined
+  // Runs while the first wait settles: the set must not serve it twice.
+  signal.removeEventListener = function (...args: Parameters<AbortSignal['removeEventListener']>) {
+    inner ??= set.waitAny({ timeout: 10_000 })
+    return AbortSignal.prototype.removeEventListener.apply(this, args)
+  }
+  const first = await set.waitAny({ signal })
+  t.truthy(inner, 'the signal was let go of as the wait settled')
+  const second = await inner
+  t.deepEqual([first.pid, second?.pid].sort(), [a.pid, b.pid].sort())
+  t.is(set.size, 0)
+  for (const p of pidfds) p.close()
+})

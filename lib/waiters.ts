@@ -67,16 +67,21 @@ export class Waiters<T, K = undefined> {
     this.#sync(false)
   }
 
-  /** Resolves one of its waits, for an owner that has already accounted for it: no `onSettled`. */
+  /**
+   * Resolves one of its waits, for an owner that has already accounted for
+   * it: no `onSettled`. It is taken out first: settling can run user code
+   * (an AbortSignal's removeEventListener) that starts another wait, and
+   * the owner serving that one must not find this one still first in line.
+   */
   resolve(wait: PendingWait<T>, value: T): void {
-    wait.resolve(value, false)
     this.#forget(wait)
+    wait.resolve(value, false)
   }
 
-  /** Rejects one of its waits; as {@link resolve}, no `onSettled`. */
+  /** Rejects one of its waits; as {@link resolve}, taken out first, no `onSettled`. */
   reject(wait: PendingWait<T>, err: unknown): void {
-    wait.reject(err, false)
     this.#forget(wait)
+    wait.reject(err, false)
   }
 
   #forget(wait: PendingWait<T>): void {
