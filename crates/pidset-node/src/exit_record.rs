@@ -164,6 +164,12 @@ fn write_rusage(out: &mut [f64], ru: &ResourceUsage) {
     put(RusageSlot::IpcSent, ipc_sent as f64);
     put(RusageSlot::IpcReceived, ipc_received as f64);
     put(RusageSlot::SignalsCount, signals_count as f64);
-    put(RusageSlot::VoluntaryContextSwitches, voluntary_context_switches as f64);
-    put(RusageSlot::InvoluntaryContextSwitches, involuntary_context_switches as f64);
+    put(
+        RusageSlot::VoluntaryContextSwitches,
+        voluntary_context_switches as f64,
+    );
+    put(
+        RusageSlot::InvoluntaryContextSwitches,
+        involuntary_context_switches as f64,
+    );
 }
