@@ -1,9 +1,9 @@
 // This thread's exit watcher: one epoll set, shared by every PidFd here,
 // driven by Node's libuv loop or, where there is none (Bun, Deno), by a
 // thread of the binding's (see crates/pidset-node/src/poller.rs for why).
+import { constants } from 'node:os'
 import { ExitState, Poller, type NativeChild, type NativePidFd } from './binding'
 import { defer } from './defer'
-import { constants } from 'node:os'
 import { ERROR_CODES, failedWith, fromNative, invalidArgValue, unsupportedRuntime } from './errors'
 import type { ExitInfo } from './exit-info'
 import { RECORD_LEN, decodeExit, failureIndex, recordFd, recordState } from './exit-record'

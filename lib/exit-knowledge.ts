@@ -32,7 +32,7 @@ export class ExitKnowledge {
     const state = native(this.#pid, () => handle.readExit(scratch))
     if (state === ExitState.Running) return null
     this.exited = true
-    const info = this.withFallback(decodeExit(scratch, 0, this.#pid))
+    const info = this.#withFallback(decodeExit(scratch, 0, this.#pid))
     const final = state === ExitState.Exited
     if (final && isComplete(info)) this.complete = info
     return { info: this.complete ?? info, final }
@@ -52,14 +52,14 @@ export class ExitKnowledge {
 
   /** Records `exit` as delivered, completed by the fallback if need be, and returns what to deliver. */
   deliver(exit: ExitInfo): ExitInfo {
-    const info = this.withFallback(exit)
+    const info = this.#withFallback(exit)
     this.delivered = info
     if (isComplete(info)) this.complete = info
     return info
   }
 
   /** `info`, with its status from the fallback when the kernel had none. */
-  withFallback(info: ExitInfo): ExitInfo {
+  #withFallback(info: ExitInfo): ExitInfo {
     if (isComplete(info) || !this.#fallback) return info
     const status = this.#fallback()
     if (!status || (status.exitCode === null && status.signal === null)) return info

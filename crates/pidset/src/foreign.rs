@@ -35,35 +35,20 @@ pub enum Namespace {
 }
 
 impl Namespace {
-    /// The number of its `PIDFD_GET_<kind>_NAMESPACE` ioctl.
-    fn ioctl_nr(self) -> u8 {
+    /// The number of its `PIDFD_GET_<kind>_NAMESPACE` ioctl, and the name
+    /// its errors carry ([`Operation::call`]).
+    pub(crate) fn ioctl(self) -> (u8, &'static str) {
         match self {
-            Self::Cgroup => 1,
-            Self::Ipc => 2,
-            Self::Mnt => 3,
-            Self::Net => 4,
-            Self::Pid => 5,
-            Self::PidForChildren => 6,
-            Self::Time => 7,
-            Self::TimeForChildren => 8,
-            Self::User => 9,
-            Self::Uts => 10,
-        }
-    }
-
-    /// The name of its ioctl, which its errors carry.
-    pub(crate) fn ioctl_name(self) -> &'static str {
-        match self {
-            Self::Cgroup => "ioctl PIDFD_GET_CGROUP_NAMESPACE",
-            Self::Ipc => "ioctl PIDFD_GET_IPC_NAMESPACE",
-            Self::Mnt => "ioctl PIDFD_GET_MNT_NAMESPACE",
-            Self::Net => "ioctl PIDFD_GET_NET_NAMESPACE",
-            Self::Pid => "ioctl PIDFD_GET_PID_NAMESPACE",
-            Self::PidForChildren => "ioctl PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE",
-            Self::Time => "ioctl PIDFD_GET_TIME_NAMESPACE",
-            Self::TimeForChildren => "ioctl PIDFD_GET_TIME_FOR_CHILDREN_NAMESPACE",
-            Self::User => "ioctl PIDFD_GET_USER_NAMESPACE",
-            Self::Uts => "ioctl PIDFD_GET_UTS_NAMESPACE",
+            Self::Cgroup => (1, "ioctl PIDFD_GET_CGROUP_NAMESPACE"),
+            Self::Ipc => (2, "ioctl PIDFD_GET_IPC_NAMESPACE"),
+            Self::Mnt => (3, "ioctl PIDFD_GET_MNT_NAMESPACE"),
+            Self::Net => (4, "ioctl PIDFD_GET_NET_NAMESPACE"),
+            Self::Pid => (5, "ioctl PIDFD_GET_PID_NAMESPACE"),
+            Self::PidForChildren => (6, "ioctl PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE"),
+            Self::Time => (7, "ioctl PIDFD_GET_TIME_NAMESPACE"),
+            Self::TimeForChildren => (8, "ioctl PIDFD_GET_TIME_FOR_CHILDREN_NAMESPACE"),
+            Self::User => (9, "ioctl PIDFD_GET_USER_NAMESPACE"),
+            Self::Uts => (10, "ioctl PIDFD_GET_UTS_NAMESPACE"),
         }
     }
 }
@@ -94,7 +79,7 @@ impl PidFd {
     /// 6.11, EOPNOTSUPP for a kind the kernel was built without, EPERM
     /// without ptrace read access, ESRCH once it has exited.
     pub fn namespace(&self, kind: Namespace) -> Result<OwnedFd> {
-        namespace_fd(self.as_fd(), kind.ioctl_nr())
+        namespace_fd(self.as_fd(), kind.ioctl().0)
             .map_err(|errno| Error::of(Operation::Namespace(kind), errno, Some(self.pid())))
     }
 }

@@ -44,7 +44,7 @@ impl Operation {
             Self::Identity => "fstat pidfs",
             Self::SignalThread => "pidfd_send_signal PIDFD_SIGNAL_THREAD",
             Self::SignalProcessGroup => "pidfd_send_signal PIDFD_SIGNAL_PROCESS_GROUP",
-            Self::Namespace(kind) => kind.ioctl_name(),
+            Self::Namespace(kind) => kind.ioctl().1,
             Self::GetInfo => "ioctl PIDFD_GET_INFO",
         }
     }
