@@ -12,6 +12,7 @@ mod kinds;
 mod napi_fault;
 mod native_child;
 mod native_pidfd;
+mod node_api;
 mod poller;
 mod process_info;
 mod spawn;

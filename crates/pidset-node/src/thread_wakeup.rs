@@ -10,7 +10,7 @@ use std::ffi::c_void;
 use std::ptr;
 use std::sync::{Arc, Mutex};
 
-use napi::sys;
+use napi::{sys, JsValue};
 use pidset::{Event, ExitCollector, SharedWatcher};
 
 use crate::napi_fault::injected_napi_fault;
@@ -34,50 +34,41 @@ struct CallHandle(sys::napi_threadsafe_function);
 // after the thread using it has been joined (`ThreadWakeup::close`).
 unsafe impl Send for CallHandle {}
 
-/// The called-on-the-JavaScript-thread side of a threadsafe function:
-/// `napi_threadsafe_function_call_js`.
-pub type CallJs = unsafe extern "C" fn(
-    env: sys::napi_env,
-    js_callback: sys::napi_value,
-    context: *mut c_void,
-    data: *mut c_void,
-);
-
-/// Runs when the threadsafe function is gone: `napi_finalize`.
-pub type Finalize =
-    unsafe extern "C" fn(env: sys::napi_env, finalize_data: *mut c_void, hint: *mut c_void);
+/// What the threadsafe function's context points to: the value handed to
+/// its callbacks and the callbacks themselves.
+type Context<T> = (T, fn(&T), fn(T));
 
 /// A collector thread and the threadsafe function it calls. It owns both:
 /// [`close`](Self::close) consumes it, joining the thread before releasing
 /// the function, so the function is never called once released.
 pub struct ThreadWakeup {
+    env: sys::napi_env,
     tsfn: sys::napi_threadsafe_function,
     thread: ExitCollector,
 }
 
 impl ThreadWakeup {
-    /// Creates a threadsafe function over `func` whose calls run `call_js`
-    /// with `context` on the env's thread, and a thread that collects
+    /// Creates a threadsafe function over `func` whose calls run
+    /// `on_ready(&value)` on the env's thread, and a thread that collects
     /// `watcher`'s reports into `inbox`, calling the function whenever the
-    /// inbox stops being empty. `finalize` runs with `context` once the
-    /// function is released. It starts unreferenced (see
+    /// inbox stops being empty. `on_finalize(value)` runs once the function
+    /// is released, if it was created. It starts unreferenced (see
     /// [`set_ref`](Self::set_ref)).
-    ///
-    /// # Safety
-    /// Must run on the env's thread; `func` must be a live function value;
-    /// `context` must stay valid until `finalize` runs.
-    pub unsafe fn start(
-        env: sys::napi_env,
-        func: sys::napi_value,
+    pub fn start<'env, T: 'static, F: JsValue<'env>>(
+        func: &F,
         watcher: SharedWatcher,
         inbox: Inbox,
-        context: *mut c_void,
-        call_js: CallJs,
-        finalize: Finalize,
+        value: T,
+        on_ready: fn(&T),
+        on_finalize: fn(T),
     ) -> Result<Self, StartFailure> {
+        let (env, func) = (func.value().env, func.raw());
+        let context = Box::into_raw(Box::new((value, on_ready, on_finalize)));
         let mut name = ptr::null_mut();
         let mut tsfn = ptr::null_mut();
-        // SAFETY: per this function's contract; valid out-pointers. The
+        // SAFETY: a live function value of a live env (napi-rs's contract
+        // for `F`), on its thread; valid out-pointers. `context` is freed
+        // by `finalize::<T>`, which runs once, after the last call. The
         // queue is unbounded (0), so a call never blocks or fails as full;
         // one thread (ours) uses it.
         let status = unsafe {
@@ -92,16 +83,18 @@ impl ThreadWakeup {
                     name,
                     0,
                     1,
-                    context,
-                    Some(finalize),
-                    context,
-                    Some(call_js),
+                    context.cast(),
+                    Some(finalize::<T>),
+                    context.cast(),
+                    Some(call_js::<T>),
                     &mut tsfn,
                 );
             }
             status
         };
         if status != sys::Status::napi_ok {
+            // SAFETY: no function was made, so nothing else holds `context`.
+            drop(unsafe { Box::from_raw(context) });
             return Err(StartFailure::NotCreated(
                 "napi_create_threadsafe_function",
                 status,
@@ -136,7 +129,7 @@ impl ThreadWakeup {
             status == sys::Status::napi_ok
         });
         match started {
-            Ok(thread) => Ok(Self { tsfn, thread }),
+            Ok(thread) => Ok(Self { env, tsfn, thread }),
             Err(err) => {
                 // SAFETY: no thread uses the function; released once.
                 unsafe {
@@ -151,17 +144,14 @@ impl ThreadWakeup {
     }
 
     /// Whether the function keeps the runtime alive.
-    ///
-    /// # Safety
-    /// Must run on the env's thread.
-    pub unsafe fn set_ref(&self, env: sys::napi_env, keep_alive: bool) {
+    pub fn set_ref(&self, keep_alive: bool) {
         // SAFETY: a live function (released only by `close`, which consumes
-        // `self`), on the env's thread per the contract.
+        // `self`), on the env's thread (`self` is not `Send`).
         unsafe {
             if keep_alive {
-                sys::napi_ref_threadsafe_function(env, self.tsfn);
+                sys::napi_ref_threadsafe_function(self.env, self.tsfn);
             } else {
-                sys::napi_unref_threadsafe_function(env, self.tsfn);
+                sys::napi_unref_threadsafe_function(self.env, self.tsfn);
             }
         }
     }
@@ -184,9 +174,36 @@ impl ThreadWakeup {
 /// Why [`ThreadWakeup::start`] failed.
 pub enum StartFailure {
     /// The threadsafe function could not be created (the runtime has none,
-    /// or the call failed): `finalize` will never run.
+    /// or the call failed): `on_finalize` will never run.
     NotCreated(&'static str, sys::napi_status),
     /// The thread could not be started; the function was released, so
-    /// `finalize` runs later.
+    /// `on_finalize` runs later.
     Thread(pidset::Error),
+}
+
+unsafe extern "C" fn call_js<T>(
+    env: sys::napi_env,
+    _js_callback: sys::napi_value,
+    context: *mut c_void,
+    _data: *mut c_void,
+) {
+    // The function is being torn down: nothing may be called.
+    if env.is_null() || context.is_null() {
+        return;
+    }
+    // SAFETY: the context box made by `start` for this `T`, freed only by
+    // `finalize`, which cannot run during this call.
+    let (value, on_ready, _) = unsafe { &*context.cast::<Context<T>>() };
+    // Unwinding into the runtime would be undefined behaviour; nothing here
+    // is expected to panic, but if it did, the call is dropped instead.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| on_ready(value)));
+}
+
+unsafe extern "C" fn finalize<T>(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+    // SAFETY: the context box made by `start` for this `T`, given as the
+    // function's finalize data and reclaimed exactly once, here, after its
+    // last call.
+    let (value, _, on_finalize) = *unsafe { Box::from_raw(data.cast::<Context<T>>()) };
+    // See `call_js`.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| on_finalize(value)));
 }

@@ -10,22 +10,26 @@
 //! versions, and only its first field (`void* data`, the same in every
 //! libuv 1.x handle) is ever touched.
 
+use std::cell::Cell;
 use std::ffi::{c_int, c_void, CStr};
+use std::marker::PhantomData;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::ptr::NonNull;
 use std::sync::OnceLock;
 
 use napi::sys::uv_loop_s;
+use napi::Env;
 
 /// An opaque `uv_poll_t`.
 #[repr(C)]
-pub struct UvPoll {
+struct UvPoll {
     _opaque: [u8; 0],
 }
 
 /// `uv_poll_cb`.
-pub type PollCallback = unsafe extern "C" fn(handle: *mut UvPoll, status: c_int, events: c_int);
+type PollCallback = unsafe extern "C" fn(handle: *mut UvPoll, status: c_int, events: c_int);
 /// `uv_close_cb` (declared for `uv_poll_t`, the only handle closed here).
-pub type CloseCallback = unsafe extern "C" fn(handle: *mut UvPoll);
+type CloseCallback = unsafe extern "C" fn(handle: *mut UvPoll);
 
 /// `UV_POLL` in `uv_handle_type`.
 const UV_POLL: c_int = 8;
@@ -83,87 +87,99 @@ fn uv() -> Option<&'static Uv> {
 /// A failed libuv (or kernel) call: its name and libuv status (-errno).
 pub type UvFailure = (&'static str, c_int);
 
-/// A started `uv_poll_t` watching one descriptor for readability. The value
-/// owns the handle: it cannot be copied, and [`close`](Self::close) consumes
-/// it, so no safe code can reach the handle once it is closing. The memory
-/// is released by the close callback, through [`free`](Self::free).
-pub struct PollHandle {
+/// A started `uv_poll_t` watching a descriptor of its own for readability,
+/// and calling back with a value of its own. The value owns the handle: it
+/// cannot be copied, and [`close`](Self::close) consumes it, so no safe
+/// code can reach the handle once it is closing. libuv's close callback
+/// then frees the memory, closes the descriptor and hands the value back.
+pub struct PollHandle<T: 'static> {
     raw: NonNull<UvPoll>,
     uv: &'static Uv,
+    data: PhantomData<HandleData<T>>,
 }
 
-impl PollHandle {
-    /// Allocates a handle on `event_loop` for `fd`, stores `data` in it and
-    /// starts watching; `on_readable` then runs on the loop's thread.
+/// What a handle's `data` field points to.
+struct HandleData<T> {
+    value: T,
+    on_readable: fn(&T),
+    /// Set by `close`; a `Cell` because `on_readable` may be running.
+    on_closed: Cell<Option<fn(T)>>,
+    /// Watched by the handle, so open until it is closed.
+    _fd: OwnedFd,
+}
+
+impl<T: 'static> PollHandle<T> {
+    /// Allocates a handle on the loop of `env` (this thread's) for `fd`
+    /// and starts watching it; `on_readable(&value)` then runs on the
+    /// loop's thread whenever `fd` is readable.
     ///
     /// libuv registers a started handle with its epoll instance lazily, on
     /// the next loop turn, and aborts the process if that fails (ENOSPC once
     /// `fs.epoll.max_user_watches` is reached). So the descriptor is
     /// registered here first, where a failure is an error: libuv's own
     /// registration then meets EEXIST, which it handles by modifying ours.
-    ///
-    /// # Safety
-    /// `event_loop` must be the live loop of the calling thread, and `fd` must
-    /// stay open until the handle is closed.
-    pub unsafe fn start(
-        event_loop: *mut uv_loop_s,
-        fd: c_int,
-        data: *mut c_void,
-        on_readable: PollCallback,
-    ) -> Result<Self, UvFailure> {
-        // The runtime has no libuv (Deno): the call that cannot be made.
+    pub fn start(
+        env: &Env,
+        fd: OwnedFd,
+        value: T,
+        on_readable: fn(&T),
+    ) -> std::result::Result<Self, UvFailure> {
+        // A runtime with no libuv loop for addons (Bun) fails here.
+        let event_loop = env
+            .get_uv_event_loop()
+            .map_err(|_| ("napi_get_uv_event_loop", -libc::ENOSYS))?;
+        // The runtime has no libuv at all (Deno): the call that cannot be made.
         let uv = uv().ok_or(("uv_poll_init", -libc::ENOSYS))?;
+        let raw_fd = fd.as_raw_fd();
         // SAFETY: a pure query of a libuv constant.
         let size = unsafe { (uv.handle_size)(UV_POLL) };
         // SAFETY: calloc of a non-zero size; checked for null below.
         let raw = unsafe { libc::calloc(1, size) }.cast::<UvPoll>();
         let handle = NonNull::new(raw).ok_or(("calloc", -libc::ENOMEM))?;
-        // SAFETY: `handle` is zeroed memory of the size libuv asked for, and
-        // the caller vouches for the loop and the descriptor.
-        let status = unsafe { (uv.poll_init)(event_loop, handle.as_ptr(), fd) };
+        // SAFETY: `handle` is zeroed memory of the size libuv asked for; the
+        // loop is this thread's (napi-rs's contract for `env`) and `fd` is
+        // open.
+        let status = unsafe { (uv.poll_init)(event_loop, handle.as_ptr(), raw_fd) };
         if status != 0 {
             // SAFETY: init failed, so libuv holds no reference to the memory.
             unsafe { libc::free(raw.cast()) };
             return Err(("uv_poll_init", status));
         }
-        let handle = Self { raw: handle, uv };
-        // SAFETY: the handle is initialised; `data` is its first field.
-        unsafe { *handle.data_slot() = data };
-        // SAFETY: an initialised poll handle and a valid callback.
-        let status = unsafe { (uv.poll_start)(handle.raw.as_ptr(), UV_READABLE, on_readable) };
+        let data = Box::new(HandleData {
+            value,
+            on_readable,
+            on_closed: Cell::new(None),
+            _fd: fd,
+        });
+        // SAFETY: the handle is initialised; `data` is its first field. The
+        // box is reclaimed by `on_closed`, the only way a handle ends.
+        unsafe { *raw.cast::<*mut c_void>() = Box::into_raw(data).cast() };
+        let handle = Self {
+            raw: handle,
+            uv,
+            data: PhantomData,
+        };
+        // SAFETY: an initialised poll handle and a callback for its `T`.
+        let status =
+            unsafe { (uv.poll_start)(handle.raw.as_ptr(), UV_READABLE, readable_trampoline::<T>) };
         if status != 0 {
             // An initialised handle must go through uv_close before its
             // memory is released.
-            handle.close(free_on_close);
+            handle.close(drop);
             return Err(("uv_poll_start", status));
         }
         // Only now: uv_poll_start first stops the handle, which removes the
         // descriptor from libuv's epoll instance, so a registration made
         // before it would be undone (the ENOSPC test in
-        // __test__/hardening.spec.ts shows the abort that follows).
-        // SAFETY: the caller vouches for the loop; `fd` is open.
-        if let Err(errno) = unsafe { register_with_backend((uv.backend_fd)(event_loop), fd) } {
+        // __test__/faults.spec.ts shows the abort that follows).
+        // SAFETY: the loop is live; `fd` is open (the handle owns it).
+        if let Err(errno) = unsafe { register_with_backend((uv.backend_fd)(event_loop), raw_fd) } {
             // Closing stops the handle: libuv forgets its pending
             // registration, so nothing is left to fail later.
-            handle.close(free_on_close);
+            handle.close(drop);
             return Err(("epoll_ctl", -errno));
         }
         Ok(handle)
-    }
-
-    /// The `data` pointer given to [`start`](Self::start), read from a handle
-    /// that libuv passed to a callback.
-    ///
-    /// # Safety
-    /// `raw` must be a handle created by [`start`](Self::start) and not freed.
-    pub unsafe fn data(raw: *mut UvPoll) -> *mut c_void {
-        // SAFETY: per the contract, `raw` is a live uv_poll_t whose first
-        // field is `void* data`.
-        unsafe { *raw.cast::<*mut c_void>() }
-    }
-
-    fn data_slot(&self) -> *mut *mut c_void {
-        self.raw.as_ptr().cast()
     }
 
     /// Whether the handle keeps the loop alive while it is active.
@@ -179,21 +195,53 @@ impl PollHandle {
         }
     }
 
-    /// Stops and closes the handle; `on_closed` runs on a later loop turn
-    /// and must end with [`free`](Self::free).
-    pub fn close(self, on_closed: CloseCallback) {
+    /// Stops and closes the handle; `on_closed(value)` runs on a later loop
+    /// turn, once libuv is done with it.
+    pub fn close(self, on_closed: fn(T)) {
+        // SAFETY: a live handle, whose `data` is the box set by `start`.
+        let data = unsafe { &*data_of::<T>(self.raw.as_ptr()) };
+        data.on_closed.set(Some(on_closed));
         // SAFETY: a live handle, closed exactly once (this consumes it).
-        unsafe { (self.uv.close)(self.raw.as_ptr(), on_closed) };
+        unsafe { (self.uv.close)(self.raw.as_ptr(), on_closed_trampoline::<T>) };
     }
+}
 
-    /// Releases a closed handle's memory.
-    ///
-    /// # Safety
-    /// `raw` must be a handle from [`start`](Self::start) whose close
-    /// callback is running, and it must not be used afterwards.
-    pub unsafe fn free(raw: *mut UvPoll) {
-        // SAFETY: allocated by calloc in `start`; libuv is done with it.
-        unsafe { libc::free(raw.cast()) };
+/// The `HandleData` of a handle made by `PollHandle::<T>::start`.
+///
+/// # Safety
+/// `raw` must be such a handle, not yet freed.
+unsafe fn data_of<T>(raw: *mut UvPoll) -> *mut HandleData<T> {
+    // SAFETY: per the contract, `raw` is a live uv_poll_t whose first field
+    // is `void* data`, set by `start`.
+    unsafe { *raw.cast::<*mut HandleData<T>>() }
+}
+
+unsafe extern "C" fn readable_trampoline<T>(handle: *mut UvPoll, _status: c_int, _events: c_int) {
+    // SAFETY: libuv calls this only for a started, unclosed handle of this
+    // `T`, whose data lives until the close callback, which cannot run
+    // during this one.
+    let data = unsafe { &*data_of::<T>(handle) };
+    // Unwinding into libuv would be undefined behaviour; nothing here is
+    // expected to panic, but if it did, the call is dropped instead.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        (data.on_readable)(&data.value)
+    }));
+}
+
+unsafe extern "C" fn on_closed_trampoline<T>(handle: *mut UvPoll) {
+    // SAFETY: libuv is done with the handle; its data is the box made by
+    // `start`, reclaimed exactly once, here, and the memory was calloc'd.
+    let data = unsafe {
+        let data = Box::from_raw(data_of::<T>(handle));
+        libc::free(handle.cast());
+        data
+    };
+    let HandleData {
+        value, on_closed, ..
+    } = *data;
+    if let Some(on_closed) = on_closed.get() {
+        // See `on_readable`.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| on_closed(value)));
     }
 }
 
@@ -222,9 +270,4 @@ unsafe fn register_with_backend(backend: c_int, fd: c_int) -> Result<(), c_int> 
         return Err(errno);
     }
     Ok(())
-}
-
-unsafe extern "C" fn free_on_close(handle: *mut UvPoll) {
-    // SAFETY: only used as the close callback of a handle from `start`.
-    unsafe { PollHandle::free(handle) };
 }
