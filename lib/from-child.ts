@@ -4,7 +4,7 @@ import { NativePidFd } from './binding'
 import { invalidArgType, native, systemError } from './errors'
 import type { ExitInfo } from './exit-info'
 import type { SignalName } from './signals'
-import { validatePid } from './validate'
+import { validatePid } from './validators'
 
 /** What fromChild() reads of a ChildProcess (execa's and others' included). */
 export interface ChildLike {

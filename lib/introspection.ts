@@ -2,7 +2,7 @@
 // process: info(), kill() scopes, namespace() and descriptor numbers.
 import { NamespaceKind as NamespaceKinds, SignalScope as SignalScopes, type ProcessInfo as NativeProcessInfo } from './binding'
 import { invalidArgType } from './errors'
-import { ownOption, validateInteger, validateOneOf } from './validate'
+import { ownOption, validateInt32, validateOneOf } from './validators'
 
 /** What the kernel knows of a running process: `pidfd.info()` (fields in binding.d.ts, from the Rust that fills them). */
 export type ProcessInfo = Readonly<NativeProcessInfo>
@@ -45,5 +45,5 @@ export function validateNamespaceKind(kind: unknown): NamespaceKinds {
 
 /** Throws unless `fd` is a descriptor number: an integer from 0 to 2^31-1. */
 export function validateFd(fd: unknown, name: string): asserts fd is number {
-  validateInteger(fd, name)
+  validateInt32(fd, name)
 }

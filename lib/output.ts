@@ -3,7 +3,7 @@
 import type { Readable } from 'node:stream'
 import { invalidArgType, maxBufferError, outOfRange, unknownEncoding } from './errors'
 import type { ChildExitInfo } from './exit-info'
-import { ownOption } from './validate'
+import { ownOption } from './validators'
 
 /** What `Subprocess.output()` collects. */
 export interface Output<T extends string | Buffer = string> {

@@ -1,6 +1,6 @@
 // One pending wait: its promise, timeout, AbortSignal and event-loop ref.
 import { AbortError } from './errors'
-import type { WaitOptions } from './validate'
+import type { WaitOptions } from './validators'
 
 /** A wait in progress. Settles once; settling cleans up its timer and listener. */
 export class PendingWait<T> {

@@ -2,7 +2,7 @@
 import { NativePidFd } from './binding'
 import { adoptPidfd } from './adopt'
 import { closedError, illegalConstructor, invalidArgType, native, timeoutError } from './errors'
-import { unwatch, watch, type ExitTarget } from './event-loop'
+import { ExitWatch } from './exit-watch'
 import { guardThis, kIsInstance } from './guard-this'
 import { validateFd, validateNamespaceKind, validateScope, type KillOptions, type NamespaceKind, type ProcessInfo } from './introspection'
 import type { ExitInfo } from './exit-info'
@@ -11,8 +11,9 @@ import { closeSoon } from './defer'
 import { disposeSymbol } from './dispose'
 import { toSignalNumber, type Signal } from './signals'
 import { openChild, type ChildLike, type StatusFallback } from './from-child'
-import { alreadyAborted, validatePid, validateWaitOptions, type WaitOptions } from './validate'
+import { alreadyAborted, validatePid, validateWaitOptions, type WaitOptions } from './validators'
 import { Waiters } from './waiters'
+import { MemberObservers } from './member-observers'
 import { kAdopt, kCloseSoon, kExitKnown, kExitUnknown, kObserve, kRetry, kUnobserve, type MemberObserver as Observer } from './pid-fd-protocol'
 
 /** How a PidSet follows a PidFd (see pid-fd-protocol.ts). */
@@ -39,32 +40,20 @@ export class PidFd {
   #native: NativePidFd | null
   /** What is known of its exit. */
   #known: ExitKnowledge
-  #watched = false
-  /** The last watch ended in a failure, reported to its waiters: not re-armed until asked. */
-  #failed = false
-  /**
-   * Its exit comes from its owner (kExitKnown), which watches the process
-   * already: a spawned child's public handle, so that one watch and one
-   * read serve both.
-   */
-  #exitFromOwner = false
+  /** Whether its descriptor is watched on the event loop. */
+  #watch: ExitWatch
   #waits = new Waiters<ExitInfo>()
-  /** Usually none or one (the sets it is in): an array, cheaper than a Set on the path of every exit. */
-  #observers: MemberObserver[] = []
-  /** What the event loop reports to. */
-  #target: ExitTarget
+  /** The sets it is in. */
+  #observers = new MemberObservers<PidFd>()
 
   /** @throws {TypeError} `ERR_ILLEGAL_CONSTRUCTOR`: use {@link PidFd.open}. */
-  private constructor(token: unknown, pid?: number, handle?: NativePidFd, statusFallback?: StatusFallback) {
+  private constructor(token: unknown, pid?: number, handle?: NativePidFd, statusFallback?: StatusFallback, exitFromOwner = false) {
     if (token !== kCreate || pid === undefined || handle === undefined) throw illegalConstructor()
     this.pid = pid
     this.#native = handle
     this.#known = new ExitKnowledge(pid, statusFallback)
-    this.#target = {
-      pid,
-      onExit: (info) => this.#onExit(info),
-      onExitFailed: (err) => this.#onExitFailed(err),
-    }
+    const target = { pid, onExit: (info: ExitInfo) => this.#onExit(info), onExitFailed: (err: unknown) => this.#onExitFailed(err) }
+    this.#watch = new ExitWatch(target, exitFromOwner)
   }
 
   /**
@@ -113,9 +102,7 @@ export class PidFd {
    * than watched.
    */
   static [kAdopt](handle: NativePidFd, exitFromOwner = false): PidFd {
-    const pidfd = new PidFd(kCreate, handle.pid, handle)
-    pidfd.#exitFromOwner = exitFromOwner
-    return pidfd
+    return new PidFd(kCreate, handle.pid, handle, undefined, exitFromOwner)
   }
 
   /** The raw descriptor, for use with other APIs; -1 once closed. */
@@ -152,10 +139,10 @@ export class PidFd {
       const known = this.#known
       const done = known.delivered ?? known.complete ?? known.finalExit(this.#handle())
       if (done) return Promise.resolve(done)
-      this.#failed = false
+      this.#watch.retry()
       // Watch before any wait exists, so that a failure (EMFILE, ENOSPC)
       // leaves nothing behind that could fire or hold the loop later.
-      this.#arm()
+      this.#watch.arm(this.#handle())
       try {
         return this.#waits.add(opts, () => timeoutError(opts.timeout ?? 0, this.pid), () => this.#sync()).promise
       } catch (err) {
@@ -299,16 +286,13 @@ export class PidFd {
   #close(byOwner: boolean): void {
     const handle = this.#native
     if (!handle) return
-    if (this.#watched) unwatch(handle)
-    this.#watched = false
+    this.#watch.stop(handle)
     this.#native = null
     if (byOwner) closeSoon(handle)
     else handle.close()
     // Built only when someone waits: closing is on the hot path of PidSet.
     if (this.#waits.size > 0) this.#waits.rejectAll(closedError('PidFd', this.pid))
-    const observers = this.#observers
-    this.#observers = []
-    for (const observer of observers) observer.onMemberClose(this, byOwner)
+    this.#observers.closed(this, byOwner)
   }
 
   /** Same as {@link close}, for `using`. */
@@ -331,7 +315,7 @@ export class PidFd {
   /** @internal Follows this handle's exit; throws if it cannot be watched. */
   [kObserve](observer: MemberObserver): void {
     this.#handle()
-    if (!this.#observers.includes(observer)) this.#observers.push(observer)
+    this.#observers.add(observer)
     const delivered = this.#known.delivered
     if (delivered) {
       // Delivered before: it will not be again, so tell the newcomer now.
@@ -339,61 +323,51 @@ export class PidFd {
       observer.serve()
       return
     }
-    this.#failed = false
+    this.#watch.retry()
     try {
       this.#sync()
     } catch (err) {
-      this.#forgetObserver(observer)
+      this.#observers.delete(observer)
       throw err
     }
   }
 
   /** @internal */
   [kUnobserve](observer: MemberObserver): void {
-    this.#forgetObserver(observer)
+    this.#observers.delete(observer)
     this.#sync()
-  }
-
-  #forgetObserver(observer: MemberObserver): void {
-    const at = this.#observers.indexOf(observer)
-    if (at >= 0) this.#observers.splice(at, 1)
   }
 
   /** @internal Watches again after a failure was reported; throws if it cannot. */
   [kRetry](): void {
-    if (!this.#failed || !this.#native) return
-    this.#failed = false
+    if (!this.#watch.failed || !this.#native) return
+    this.#watch.retry()
     this.#sync()
   }
 
   #onExit(info: ExitInfo): void {
     this.#known.exited = true
-    this.#watched = false
+    this.#watch.ended(false)
     this.#deliver(this.#known.complete ?? info)
   }
 
   #onExitFailed(err: unknown): void {
-    this.#watched = false
-    this.#failed = true
+    this.#watch.ended(true)
     this.#waits.rejectAll(err)
-    const observers = this.#observers.slice()
-    for (const observer of observers) observer.queueFailure(this, err)
-    for (const observer of observers) observer.serve()
+    this.#observers.failed(this, err)
   }
 
   /** @internal The exit, as the handle's owner learned it (see spawn). */
   [kExitKnown](info: ExitInfo): void {
     this.#known.learn(info)
     if (this.#known.delivered) return
-    if (this.#watched && this.#native) unwatch(this.#native)
-    this.#watched = false
+    this.#watch.stop(this.#native)
     this.#deliver(info)
   }
 
   /** @internal The owner could not learn the exit: watch by itself from now on. */
   [kExitUnknown](err: unknown): void {
-    if (!this.#exitFromOwner) return
-    this.#exitFromOwner = false
+    if (!this.#watch.takeOver()) return
     if (this.#known.delivered || !this.#native) return
     this.#onExitFailed(err)
   }
@@ -403,30 +377,12 @@ export class PidFd {
     const info = this.#known.deliver(exit)
     // Waits first: they are what the exit path is measured by.
     if (this.#waits.size > 0) this.#waits.resolveAll(info)
-    if (this.#observers.length === 0) return
-    const observers = this.#observers.slice()
-    for (const observer of observers) observer.queueExit(this, info)
-    for (const observer of observers) observer.serve()
-  }
-
-  /** Watches the pidfd (if it is not already and its exit is not delivered). */
-  #arm(): void {
-    const handle = this.#native
-    if (this.#watched || !handle || this.#known.delivered || this.#exitFromOwner) return
-    watch(handle, this.#target)
-    this.#watched = true
+    this.#observers.exited(this, info)
   }
 
   /** Watches the pidfd exactly while someone waits for an exit not yet delivered. */
   #sync(): void {
-    const want = this.#native !== null && this.#known.delivered === null && !this.#failed && (this.#waits.size > 0 || this.#observers.length > 0)
-    if (want === this.#watched) return
-    if (want) {
-      this.#arm()
-    } else if (this.#native) {
-      unwatch(this.#native)
-      this.#watched = false
-    }
+    this.#watch.sync(this.#native, this.#known.delivered === null && (this.#waits.size > 0 || this.#observers.size > 0))
   }
 
   #handle(): NativePidFd {

@@ -5,17 +5,10 @@ import { disposeSymbol } from './dispose'
 import { PidFd, type MemberObserver } from './pid-fd'
 import { kCloseSoon, kObserve, kRetry, kUnobserve } from './pid-fd-protocol'
 import { guardThis, kIsInstance } from './guard-this'
-import { alreadyAborted, validatePid, validateWaitOptions, type WaitOptions } from './validate'
+import { alreadyAborted, validatePid, validateWaitOptions, type WaitOptions } from './validators'
 import { Waiters } from './waiters'
 import { ExitQueue, type Queued as QueuedEntry } from './exit-queue'
-
-interface Member<T> {
-  pidfd: PidFd
-  /** Whether the set opened it (from a number), and so closes it. */
-  owned: boolean
-  /** What the caller gave add() with it, for waitAnyMember(). */
-  data: T | undefined
-}
+import { Members } from './members'
 
 /** A member's exit, with what leads back to it: see {@link PidSet.waitAnyMember}. */
 export interface MemberExit<T> {
@@ -54,14 +47,8 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
     return typeof value === 'object' && value !== null && #members in value
   }
 
-  /** Every member, by its handle. */
-  #members = new Map<PidFd, Member<T>>()
-  /**
-   * The members with each PID: one, except while a member that has exited
-   * (its PID free again) waits to be reported and a new process with its
-   * PID has joined.
-   */
-  #byPid = new Map<number, PidFd[]>()
+  /** Every member, by its handle and by its PID. */
+  #members = new Members<T>()
   /** Exits (and failures) not yet reported, in the order they happened. */
   #queue = new ExitQueue<PidFd>()
   /** The pending waits, served in the order they were made. */
@@ -114,18 +101,18 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
       return this.#find(member) ?? this.#join(member, false, data)
     }
     // A running member with this PID is the process the PID names now.
-    const running = this.#byPid.get(pid)?.find((candidate) => candidate.isRunning())
+    const running = this.#members.withPid(pid)?.find((candidate) => candidate.isRunning())
     if (running) return running
     let opened: PidFd
     try {
       opened = PidFd.open(pid)
     } catch (err) {
       // No process has the PID: it is a member's that has exited.
-      const exited = this.#byPid.get(pid)
+      const exited = this.#members.withPid(pid)
       if (exited && (err as { code?: unknown }).code === 'ESRCH') return exited[exited.length - 1]
       throw err
     }
-    const same = this.#sameProcess(opened)
+    const same = this.#members.sameProcess(opened)
     if (same) {
       opened.close()
       return same
@@ -144,7 +131,7 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
       const found = this.#find(member)
       return found !== undefined && this.#remove(found)
     }
-    const found = this.#byPid.get(pid)
+    const found = this.#members.withPid(pid)
     if (!found) return false
     for (const pidfd of [...found]) this.#detach(pidfd)
     this.#serve()
@@ -158,7 +145,7 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
    */
   has(member: number | PidFd): boolean {
     const pid = pidOf(member)
-    if (!(member instanceof PidFd)) return this.#byPid.has(pid)
+    if (!(member instanceof PidFd)) return this.#members.withPid(pid) !== undefined
     return this.#find(member) !== undefined
   }
 
@@ -175,7 +162,7 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
    */
   values(): IterableIterator<PidFd> {
     // Taken now, not at the first next(): later adds and deletes don't show.
-    return Array.from(this.#members.values(), (member) => member.pidfd).values()
+    return [...this.#members.handles()].values()
   }
 
   /**
@@ -231,7 +218,7 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
     this.#closed = true
     this.#waits.rejectAll(closedError('PidSet'))
     this.#queue.clear()
-    for (const pidfd of [...this.#members.keys()]) this.#detach(pidfd)
+    for (const pidfd of [...this.#members.handles()]) this.#detach(pidfd)
   }
 
   /** Same as {@link close}, for `using`. */
@@ -323,7 +310,7 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
   #leave(pidfd: PidFd): void {
     const member = this.#members.get(pidfd)
     if (!member) return
-    this.#forget(pidfd)
+    this.#members.delete(pidfd)
     pidfd[kUnobserve](this.#observer)
     if (member.owned) pidfd[kCloseSoon]()
   }
@@ -350,7 +337,7 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
   #detach(pidfd: PidFd): boolean {
     const member = this.#members.get(pidfd)
     if (!member) return false
-    this.#forget(pidfd)
+    this.#members.delete(pidfd)
     this.#queue.remove(member.pidfd)
     member.pidfd[kUnobserve](this.#observer)
     if (member.owned) member.pidfd.close()
@@ -360,37 +347,20 @@ export class PidSet<T = unknown> implements AsyncIterable<ExitInfo> {
   /** The member that is `pidfd`'s process: that handle, or another to the same process. */
   #find(pidfd: PidFd): PidFd | undefined {
     if (this.#members.has(pidfd)) return pidfd
-    return pidfd.closed ? undefined : this.#sameProcess(pidfd)
-  }
-
-  /** The member, other than `pidfd` itself, that is the same process as it. */
-  #sameProcess(pidfd: PidFd): PidFd | undefined {
-    return this.#byPid.get(pidfd.pid)?.find((candidate) => candidate !== pidfd && candidate.equals(pidfd))
+    return pidfd.closed ? undefined : this.#members.sameProcess(pidfd)
   }
 
   /** Makes `pidfd` a member and watches it; nothing is left behind if that fails. */
   #join(pidfd: PidFd, owned: boolean, data?: T): PidFd {
-    this.#members.set(pidfd, { pidfd, owned, data })
-    const same = this.#byPid.get(pidfd.pid)
-    if (same) same.push(pidfd)
-    else this.#byPid.set(pidfd.pid, [pidfd])
+    this.#members.add({ pidfd, owned, data })
     try {
       pidfd[kObserve](this.#observer)
     } catch (err) {
-      this.#forget(pidfd)
+      this.#members.delete(pidfd)
       if (owned) pidfd.close()
       throw err
     }
     return pidfd
-  }
-
-  /** Takes `pidfd` out of the member maps (nothing else). */
-  #forget(pidfd: PidFd): void {
-    this.#members.delete(pidfd)
-    const same = this.#byPid.get(pidfd.pid)
-    if (!same) return
-    if (same.length === 1) this.#byPid.delete(pidfd.pid)
-    else same.splice(same.indexOf(pidfd), 1)
   }
 
   #open(): void {

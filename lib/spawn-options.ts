@@ -6,7 +6,7 @@ import type { EnvVar, SpawnRequest } from '../binding'
 import { StdioKind } from './binding'
 import { invalidArgType, invalidArgValue } from './errors'
 import { toSignalNumber, type Signal } from './signals'
-import { INT32_MAX, ownOption, validateInteger } from './validate'
+import { INT32_MAX, ownOption, validateAbortSignal, validateInt32, validateString } from './validators'
 import { rejectUnknownOptions } from './unknown-options'
 
 
@@ -100,21 +100,15 @@ const IGNORED_OPTIONS = ['windowsHide', 'windowsVerbatimArguments']
 
 const STDIO_KINDS: readonly unknown[] = Object.values(StdioKind)
 
-function validateString(value: unknown, name: string): string {
-  if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value)
-  if (value.includes('\u0000')) throw invalidArgValue(name, value, 'must be a string without null bytes')
-  return value
-}
-
 function validateMs(value: unknown, name: string): number {
-  validateInteger(value, name)
+  validateInt32(value, name)
   return value
 }
 
 /** A user or group ID: 0 to 2^32-2 (2^32-1 is the kernel's "no ID"). */
 function validateId(value: unknown, name: string): number | undefined {
   if (value === undefined) return undefined
-  validateInteger(value, name, 0, 2 ** 32 - 2)
+  validateInt32(value, name, 0, 2 ** 32 - 2)
   return value
 }
 
@@ -195,7 +189,7 @@ export function planSpawn(command: unknown, args: unknown, options: unknown): Sp
   }
   const argv0 = o.argv0 === undefined ? undefined : validateString(o.argv0, 'options.argv0')
   if (o.detached !== undefined && typeof o.detached !== 'boolean') throw invalidArgType('options.detached', 'of type boolean', o.detached)
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', o.signal)
+  validateAbortSignal(o.signal, 'options.signal')
   const forceKill = o.forceKillAfterDelay
   if (forceKill !== undefined && forceKill !== false && typeof forceKill !== 'number') {
     throw invalidArgType('options.forceKillAfterDelay', 'of type number or false', forceKill)

@@ -14,7 +14,7 @@ import { signalName, toSignalNumber, type Signal } from './signals'
 import { pipeStream } from './pipe-stream'
 import { planSpawn, type SpawnOptions, type SpawnPlan, type StdioStream } from './spawn-options'
 import { guardThis, kIsInstance } from './guard-this'
-import { alreadyAborted } from './validate'
+import { alreadyAborted } from './validators'
 import { collectOutput, decodeOutput, validateOutputOptions, type Collected, type Output, type OutputOptions } from './output'
 
 /** Only spawn() constructs a Subprocess. */

@@ -1,7 +1,7 @@
 // The pending waits of one PidFd or PidSet, and whether they keep Node alive.
 import { hold, release } from './event-loop'
 import { PendingWait } from './pending-wait'
-import type { WaitOptions } from './validate'
+import type { WaitOptions } from './validators'
 
 /**
  * A handle's pending waits, in the order they were made, each with a `K`

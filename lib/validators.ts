@@ -1,4 +1,6 @@
-// Argument checks for the public API, with Node's error codes.
+// Argument checks for the public API, with Node's error codes and names
+// (as Node's lib/internal/validators.js). Checks of one option that drive
+// one behaviour live beside that behaviour; the shared ones live here.
 import { AbortError, invalidArgType, invalidArgValue, outOfRange } from './errors'
 
 /** The largest value of a C `int`: descriptors, PIDs, timeouts. */
@@ -6,12 +8,24 @@ export const INT32_MAX = 2 ** 31 - 1
 
 /**
  * Throws unless `value` is an integer from `min` to `max`, as Node's
- * `validateInteger`: ERR_INVALID_ARG_TYPE for a non-number,
+ * `validateInt32`: ERR_INVALID_ARG_TYPE for a non-number,
  * ERR_OUT_OF_RANGE for any other number outside.
  */
-export function validateInteger(value: unknown, name: string, min = 0, max = INT32_MAX): asserts value is number {
+export function validateInt32(value: unknown, name: string, min = 0, max = INT32_MAX): asserts value is number {
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value)
   if (!Number.isInteger(value) || value < min || value > max) throw outOfRange(name, `an integer >= ${min} and <= ${max}`, value)
+}
+
+/** Throws unless `value` is a string without null bytes (which a C string cannot hold). */
+export function validateString(value: unknown, name: string): string {
+  if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value)
+  if (value.includes('\u0000')) throw invalidArgValue(name, value, 'must be a string without null bytes')
+  return value
+}
+
+/** Throws unless `value` is undefined or an AbortSignal. */
+export function validateAbortSignal(value: unknown, name: string): asserts value is AbortSignal | undefined {
+  if (value !== undefined && !(value instanceof AbortSignal)) throw invalidArgType(name, 'an instance of AbortSignal', value)
 }
 
 /** The AbortError to refuse work with if `signal` has already aborted. */
@@ -41,7 +55,7 @@ export function validateOneOf<T extends string>(value: unknown, name: string, al
 
 /** Throws unless `pid` is an integer from 1 to 2^31-1. */
 export function validatePid(pid: unknown, name = 'pid'): asserts pid is number {
-  validateInteger(pid, name, 1)
+  validateInt32(pid, name, 1)
 }
 
 /** Options of every wait. */
@@ -60,7 +74,7 @@ export function validateWaitOptions(options: unknown): WaitOptions {
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options)
   const signal = ownOption(options, 'signal')
   const timeout = ownOption(options, 'timeout')
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', signal)
+  validateAbortSignal(signal, 'options.signal')
   if (timeout !== undefined) {
     if (typeof timeout !== 'number') throw invalidArgType('options.timeout', 'of type number', timeout)
     if (!(timeout >= 0 && timeout <= INT32_MAX)) throw outOfRange('options.timeout', `>= 0 and <= ${INT32_MAX}`, timeout)
