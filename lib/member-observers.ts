@@ -27,10 +27,18 @@ export class MemberObservers<Member> {
 
   /** Every observer queues the exit before any serves its waits (see MemberObserver). */
   exited(member: Member, info: ExitInfo): void {
-    if (this.#list.length === 0) return
-    const list = this.#list.slice()
-    for (const observer of list) observer.queueExit(member, info)
-    for (const observer of list) observer.serve()
+    const list = this.#list
+    if (list.length === 0) return
+    if (list.length === 1) {
+      // The usual case (one set), on the path of every exit: no copy.
+      const observer = list[0]
+      observer.queueExit(member, info)
+      observer.serve()
+      return
+    }
+    const copy = list.slice()
+    for (const observer of copy) observer.queueExit(member, info)
+    for (const observer of copy) observer.serve()
   }
 
   /** As {@link exited}, for a failure to learn the exit. */

@@ -74,18 +74,18 @@ export class Waiters<T, K = undefined> {
    * the owner serving that one must not find this one still first in line.
    */
   resolve(wait: PendingWait<T>, value: T): void {
-    this.#forget(wait)
+    const had = this.#waits.delete(wait)
     wait.resolve(value, false)
+    // The event loop is let go after the settling (see event-loop.ts's
+    // release): user code learns of the exit before the native call.
+    if (had) this.#sync(this.#waits.size > 0)
   }
 
   /** Rejects one of its waits; as {@link resolve}, taken out first, no `onSettled`. */
   reject(wait: PendingWait<T>, err: unknown): void {
-    this.#forget(wait)
+    const had = this.#waits.delete(wait)
     wait.reject(err, false)
-  }
-
-  #forget(wait: PendingWait<T>): void {
-    if (this.#waits.delete(wait)) this.#sync(this.#waits.size > 0)
+    if (had) this.#sync(this.#waits.size > 0)
   }
 
   /** Whether pending waits keep the event loop alive. */
