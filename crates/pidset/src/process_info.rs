@@ -106,7 +106,8 @@ fn from_live(live: &LiveInfo) -> ProcessInfo {
     }
 }
 
-/// The fields of `/proc/PID/status` that [`ProcessInfo`] has.
+/// The fields of `/proc/PID/status` that [`ProcessInfo`] has, read into
+/// the shape `PIDFD_GET_INFO` gives them.
 fn parse_status(status: &str, cgroup_id: Option<u64>) -> Option<ProcessInfo> {
     let field = |name: &str| {
         status
@@ -126,22 +127,14 @@ fn parse_status(status: &str, cgroup_id: Option<u64>) -> Option<ProcessInfo> {
             values.next()??,
         ])
     };
-    let [uid, euid, suid, fsuid] = four("Uid")?;
-    let [gid, egid, sgid, fsgid] = four("Gid")?;
-    Some(ProcessInfo {
+    Some(from_live(&LiveInfo {
         pid: number("Pid")?,
         tgid: number("Tgid")?,
         ppid: number("PPid")?,
-        uid,
-        euid,
-        suid,
-        fsuid,
-        gid,
-        egid,
-        sgid,
-        fsgid,
+        uids: four("Uid")?,
+        gids: four("Gid")?,
         cgroup_id,
-    })
+    }))
 }
 
 /// `CGROUP2_SUPER_MAGIC` from `<linux/magic.h>`.
