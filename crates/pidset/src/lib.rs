@@ -32,11 +32,13 @@ mod operation;
 mod orphans;
 mod owned_child;
 mod pidfd;
+mod proc_tree;
 mod process_info;
 mod reap_grace;
 mod spawn;
 mod support;
 mod sys;
+mod tree;
 
 pub use epoll::{Epoll, Interest};
 pub use error::{Error, Result};
@@ -50,3 +52,4 @@ pub use owned_child::OwnedChild;
 pub use pidfd::{PidFd, SignalScope, REAP_GRACE};
 pub use process_info::ProcessInfo;
 pub use spawn::{spawn, Child, SpawnOptions, Stdio};
+pub use tree::{descendants, kill_tree, KilledTree};

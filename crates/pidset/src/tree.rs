@@ -1,0 +1,324 @@
+//! Process trees without races: the descendants of a process, each opened
+//! as a [`PidFd`] and verified to be the process that was listed, and
+//! killing a whole tree through those handles.
+//!
+//! `/proc` lists children by PID, and a PID can be reused the moment its
+//! process is reaped, so a listed PID is only a lead. A child is taken as
+//! the parent's once its pidfd is open, its parent PID (read through that
+//! pidfd) is the parent's, and the parent's own pidfd shows it still
+//! running after that read: while the parent runs, its PID is its own, so
+//! the child named it. Tools that parse `ps` and signal bare PIDs
+//! (tree-kill, pidtree, ps-tree) have no such check.
+//!
+//! Killing a tree must also win against the tree: a process that forks
+//! after its children were listed, or a parent that exits first and so
+//! hands its children to init, lets them escape. So each process is
+//! stopped (`SIGSTOP`) before its children are listed; a stopped process
+//! can neither fork nor exit by itself. Once a pass over every stopped
+//! process finds nothing new, the whole tree is signalled, then continued,
+//! and the tree is walked again, in case a signal handler forked.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use crate::error::Result;
+use crate::pidfd::PidFd;
+use crate::proc_tree;
+
+/// How long a process is given to take a stop signal (every thread must
+/// stop) before the walk goes on without it: one blocked in the kernel
+/// (`D`, a vfork parent) stops only when it leaves the kernel.
+const STOP_PATIENCE: Duration = Duration::from_millis(500);
+
+/// How many times a tree is walked again after it was signalled, at most:
+/// a tree whose signal handlers fork on every signal would otherwise keep
+/// the walk going for ever.
+const MAX_ROUNDS: usize = 16;
+
+/// A handle for every descendant of `root` at this moment, parents before
+/// their children. Nothing is stopped, so a process forked during the walk
+/// may be missing; every handle returned is verified (see the module).
+/// Empty once `root` has exited: its children were handed to another
+/// parent then, and are no longer its descendants.
+pub fn descendants(root: &PidFd) -> Result<Vec<PidFd>> {
+    let mut found: Vec<PidFd> = Vec::new();
+    let mut children = verified_children(root, &mut Vec::new(), |_| false)?;
+    while !children.is_empty() {
+        let first_new = found.len();
+        found.append(&mut children);
+        for parent in &found[first_new..] {
+            children.append(&mut verified_children(parent, &mut Vec::new(), |_| false)?);
+        }
+    }
+    Ok(found)
+}
+
+/// What [`kill_tree`] did.
+#[derive(Debug)]
+pub struct KilledTree {
+    /// A handle for every process that was signalled (the root first when
+    /// it was included), to wait on.
+    pub signalled: Vec<PidFd>,
+    /// The first error met signalling (`EPERM` for a process that may not
+    /// be signalled); every other process was still signalled, and every
+    /// process stopped for the walk continued.
+    pub error: Option<crate::error::Error>,
+}
+
+/// Sends `signal` to every descendant of `root`, and to `root` with
+/// `include_root`, without ever reaching a process outside the tree and
+/// without letting one escape by forking or by its parent exiting first
+/// (see the module). A root that leads its own session (`detached`) also
+/// takes the members of that session that are no longer below it: only
+/// its descendants can be in it. This process is never stopped or
+/// signalled, even when it is in the tree.
+///
+/// Fails (having signalled nothing) only if a handle cannot be opened
+/// (`EMFILE`) or the root cannot be polled.
+pub fn kill_tree(root: &PidFd, signal: i32, include_root: bool) -> Result<KilledTree> {
+    let mut tree = Tree::new(root.try_clone()?);
+    let walked = tree.kill(signal, include_root);
+    if let Err(err) = walked {
+        // Nothing may stay stopped because the walk could not go on.
+        tree.resume(libc::SIGCONT);
+        return Err(err);
+    }
+    let skip = usize::from(!include_root);
+    let signalled = tree
+        .members
+        .into_iter()
+        .skip(skip)
+        .filter(|member| !member.is_self)
+        .map(|member| member.pidfd)
+        .collect();
+    Ok(KilledTree {
+        signalled,
+        error: tree.error,
+    })
+}
+
+/// One process of a tree being killed.
+struct Member {
+    pidfd: PidFd,
+    /// Whether we stopped it (and so must continue it).
+    stopped: bool,
+    /// This very process, which is never stopped or signalled.
+    is_self: bool,
+}
+
+/// The processes of a tree found so far, the root first.
+struct Tree {
+    members: Vec<Member>,
+    /// Each member's index by PID, to tell a new process from a known one.
+    by_pid: HashMap<i32, usize>,
+    /// The root's PID if it leads its own session (see [`kill_tree`]).
+    session: Option<i32>,
+    /// The first error met signalling.
+    error: Option<crate::error::Error>,
+}
+
+impl Tree {
+    fn new(root: PidFd) -> Self {
+        let pid = root.pid();
+        // Read by PID, so believed only if the root still runs after.
+        let session = proc_tree::stat(pid)
+            .filter(|fields| fields.session == pid && !root.has_exited().unwrap_or(true))
+            .map(|fields| fields.session);
+        let mut tree = Self {
+            members: Vec::new(),
+            by_pid: HashMap::new(),
+            session,
+            error: None,
+        };
+        tree.add(root);
+        tree
+    }
+
+    /// Walks, signals and walks again (see [`kill_tree`]), until a walk
+    /// after a signal finds nothing new. Signalling errors are kept in
+    /// `error`; an error walking ends it.
+    fn kill(&mut self, signal: i32, include_root: bool) -> Result<()> {
+        let mut signalled_upto = 0;
+        for _ in 0..MAX_ROUNDS {
+            while self.freeze_pass()? {}
+            let first = signalled_upto;
+            signalled_upto = self.members.len();
+            for index in first..signalled_upto {
+                let member = &self.members[index];
+                if (index == 0 && !include_root) || member.is_self {
+                    continue;
+                }
+                if let Err(err) = member.pidfd.send_signal(signal) {
+                    self.error.get_or_insert(err);
+                }
+            }
+            // Nothing continued: nothing could have forked since the walk.
+            if !self.resume(signal) {
+                return Ok(());
+            }
+            // A handler may have forked: walk again; anything new is
+            // signalled in the next round.
+            if !self.freeze_pass()? {
+                self.resume(signal);
+                return Ok(());
+            }
+        }
+        self.resume(signal);
+        Ok(())
+    }
+
+    fn add(&mut self, pidfd: PidFd) {
+        let is_self = u32::try_from(pidfd.pid()) == Ok(std::process::id());
+        self.by_pid.insert(pidfd.pid(), self.members.len());
+        self.members.push(Member {
+            pidfd,
+            stopped: false,
+            is_self,
+        });
+    }
+
+    /// Whether `pid` is a member that is still running (a member that has
+    /// exited may have had its PID reused by a new process).
+    fn knows(&self, pid: i32) -> bool {
+        self.by_pid
+            .get(&pid)
+            .is_some_and(|&index| !self.members[index].pidfd.has_exited().unwrap_or(true))
+    }
+
+    /// Stops every member not stopped yet and adds the children of each,
+    /// stopped in turn; then the root's session. Returns whether it found
+    /// a process it did not know.
+    fn freeze_pass(&mut self) -> Result<bool> {
+        let mut found = false;
+        let mut index = 0;
+        while index < self.members.len() {
+            self.stop(index);
+            let mut children = {
+                let mut listed = Vec::new();
+                verified_children(&self.members[index].pidfd, &mut listed, |pid| {
+                    self.knows(pid)
+                })?
+            };
+            found |= !children.is_empty();
+            for child in children.drain(..) {
+                self.add(child);
+            }
+            index += 1;
+        }
+        if self.sweep_session()? {
+            found = true;
+        }
+        Ok(found)
+    }
+
+    /// Stops member `index` (unless it is this process) and waits, briefly,
+    /// until none of its threads runs.
+    fn stop(&mut self, index: usize) {
+        let member = &mut self.members[index];
+        if member.stopped || member.is_self {
+            return;
+        }
+        // Sent through the pidfd: false (nothing sent) once it has exited.
+        member.stopped = member.pidfd.send_signal(libc::SIGSTOP).unwrap_or(false);
+        if !member.stopped {
+            return;
+        }
+        let pid = member.pidfd.pid();
+        let deadline = Instant::now() + STOP_PATIENCE;
+        while !proc_tree::is_stopped(pid) && Instant::now() < deadline {
+            if member.pidfd.has_exited().unwrap_or(true) {
+                break;
+            }
+            std::thread::sleep(Duration::from_micros(50));
+        }
+    }
+
+    /// Continues every member we stopped, unless `signal` was a stop
+    /// itself. Returns whether any was continued.
+    fn resume(&mut self, signal: i32) -> bool {
+        if signal == libc::SIGSTOP {
+            return false;
+        }
+        let mut any = false;
+        for member in self.members.iter_mut().filter(|m| m.stopped) {
+            member.stopped = false;
+            any |= member.pidfd.send_signal(libc::SIGCONT).unwrap_or(false);
+        }
+        any
+    }
+
+    /// Adds the members of the root's session that the walk did not reach
+    /// (orphans of a member that exited), each verified: opened, its
+    /// session read through `/proc` after that, then a member of the
+    /// session (the root first) seen still running, so the session's ID
+    /// was not reused. Returns whether it added any.
+    fn sweep_session(&mut self) -> Result<bool> {
+        let Some(session) = self.session else {
+            return Ok(false);
+        };
+        let mut added = false;
+        for pid in proc_tree::processes_where(|fields| fields.session == session) {
+            if self.knows(pid) {
+                continue;
+            }
+            let Some(pidfd) = open_listed(pid)? else {
+                continue;
+            };
+            let still_in = proc_tree::stat(pid).is_some_and(|f| f.session == session);
+            if still_in && !pidfd.has_exited()? && self.session_alive(session) {
+                self.add(pidfd);
+                added = true;
+            }
+        }
+        Ok(added)
+    }
+
+    /// Whether a known member of `session` still runs, which keeps the
+    /// session's ID from being reused.
+    fn session_alive(&self, session: i32) -> bool {
+        self.members.iter().any(|member| {
+            !member.pidfd.has_exited().unwrap_or(true)
+                && proc_tree::stat(member.pidfd.pid()).is_some_and(|f| f.session == session)
+        })
+    }
+}
+
+/// `parent`'s children, each opened and verified (see the module), leaving
+/// out those `known` says are known already. `scratch` is reused for the
+/// listing.
+fn verified_children(
+    parent: &PidFd,
+    scratch: &mut Vec<i32>,
+    known: impl Fn(i32) -> bool,
+) -> Result<Vec<PidFd>> {
+    scratch.clear();
+    scratch.extend(proc_tree::children(parent.pid()));
+    let mut children = Vec::new();
+    for &pid in scratch.iter() {
+        if known(pid) {
+            continue;
+        }
+        let Some(child) = open_listed(pid)? else {
+            continue;
+        };
+        // The child's parent, read through its own pidfd, then the parent
+        // seen running: the PID it names is the parent's.
+        let Ok(info) = child.info() else {
+            continue;
+        };
+        if info.ppid == parent.pid() && !parent.has_exited()? {
+            children.push(child);
+        }
+    }
+    Ok(children)
+}
+
+/// A pidfd for a PID just listed, or `None` if it is gone already.
+fn open_listed(pid: i32) -> Result<Option<PidFd>> {
+    match PidFd::open(pid) {
+        Ok(pidfd) => Ok(Some(pidfd)),
+        // Gone (ESRCH), or a thread's ID rather than a process's.
+        Err(err) if matches!(err.errno(), libc::ESRCH | libc::EINVAL | libc::ENOENT) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
