@@ -88,6 +88,19 @@ export declare class NativePidFd {
   duplicate(): NativePidFd
   /** Closes the descriptor (once no poller watches it); idempotent. */
   close(): void
+  /**
+   * A handle for every descendant of the process at this moment, parents
+   * before their children, each verified to be the process listed.
+   */
+  descendants(): Array<NativePidFd>
+  /**
+   * Sends signal number `signal` to every descendant, and to the process
+   * itself with `includeRoot`, stopping each while the tree is walked so
+   * that none escapes; resolves with a handle for every process
+   * signalled (the root first when included). Rejects with the first
+   * failure to signal one (every other was signalled).
+   */
+  killTree(signal: number, includeRoot: boolean): Promise<Array<NativePidFd>>
 }
 
 /**

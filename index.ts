@@ -11,6 +11,7 @@
 export { PidFd } from './lib/pid-fd'
 export { PidSet, type MemberExit } from './lib/pid-set'
 export { peerPidFd } from './lib/peer'
+export { descendants, killTree, type KillTreeOptions } from './lib/tree'
 export type { KillOptions, NamespaceKind, ProcessInfo, SignalScope } from './lib/introspection'
 export { spawn, Subprocess } from './lib/subprocess'
 export type { MaxBufferError, Output, OutputOptions } from './lib/output'

@@ -36,3 +36,5 @@ export const kAdopt = Symbol('pidset.adopt')
 export const kExitKnown = Symbol('pidset.exitKnown')
 /** Internal: the owner failed to learn the exit; the handle watches by itself from now on. */
 export const kExitUnknown = Symbol('pidset.exitUnknown')
+/** Internal: the handle's native pidfd; throws EBADF once closed. */
+export const kNative = Symbol('pidset.native')

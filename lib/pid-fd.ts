@@ -14,7 +14,7 @@ import { openChild, type ChildLike, type StatusFallback } from './from-child'
 import { alreadyAborted, validatePid, validateWaitOptions, type WaitOptions } from './validators'
 import { Waiters } from './waiters'
 import { MemberObservers } from './member-observers'
-import { kAdopt, kCloseSoon, kExitKnown, kExitUnknown, kObserve, kRetry, kUnobserve, type MemberObserver as Observer } from './pid-fd-protocol'
+import { kAdopt, kCloseSoon, kExitKnown, kExitUnknown, kNative, kObserve, kRetry, kUnobserve, type MemberObserver as Observer } from './pid-fd-protocol'
 
 /** How a PidSet follows a PidFd (see pid-fd-protocol.ts). */
 export type MemberObserver = Observer<PidFd>
@@ -383,6 +383,11 @@ export class PidFd {
   /** Watches the pidfd exactly while someone waits for an exit not yet delivered. */
   #sync(): void {
     this.#watch.sync(this.#native, this.#known.delivered === null && (this.#waits.size > 0 || this.#observers.size > 0))
+  }
+
+  /** @internal The native handle, for walks of its tree; throws EBADF once closed. */
+  [kNative](): NativePidFd {
+    return this.#handle()
   }
 
   #handle(): NativePidFd {

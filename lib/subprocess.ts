@@ -15,6 +15,7 @@ import { pipeStream } from './pipe-stream'
 import { planSpawn, type SpawnOptions, type SpawnPlan, type StdioStream } from './spawn-options'
 import { guardThis, kIsInstance } from './guard-this'
 import { alreadyAborted } from './validators'
+import { killTreeOf, validateKillTreeOptions, type KillTreeOptions } from './tree'
 import { collectOutput, decodeOutput, validateOutputOptions, type Collected, type Output, type OutputOptions } from './output'
 
 /** Only spawn() constructs a Subprocess. */
@@ -155,6 +156,27 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
     const sent = this.#signal(number)
     if (sent && number === this.#plan?.killSignal) this.#startForceKill()
     return sent
+  }
+
+  /**
+   * Sends `signal` (default 'SIGTERM') to the child and every process
+   * below it, with {@link killTree}'s guarantees (nothing escapes by
+   * forking or by a parent exiting first; no stranger is signalled).
+   * Resolves with how many processes were signalled (0 once the child has
+   * exited), or with their exits given `wait` or `forceKillAfterDelay`.
+   */
+  killTree(signal: Signal | undefined, options: KillTreeOptions & ({ wait: true } | { forceKillAfterDelay: number })): Promise<ExitInfo[]>
+  killTree(signal?: Signal, options?: KillTreeOptions): Promise<number>
+  killTree(signal: Signal = 'SIGTERM', options?: KillTreeOptions): Promise<number | ExitInfo[]> {
+    try {
+      const number = toSignalNumber(signal)
+      const plan = validateKillTreeOptions(options)
+      const handle = this.#handle
+      if (!handle) return Promise.resolve(plan.wait ? [] : 0)
+      return killTreeOf(handle, handle.pid, number, plan)
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   /** Keeps Node alive while the child runs (the default). */

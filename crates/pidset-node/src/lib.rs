@@ -17,6 +17,7 @@ mod poller;
 mod process_info;
 mod spawn;
 mod thread_wakeup;
+mod tree;
 mod uv;
 
 pub use exit_record::{ExitState, EXIT_RECORD_LEN};
