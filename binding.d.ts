@@ -393,6 +393,8 @@ export interface SpawnRequest {
   uid?: number
   /** The group to run as. */
   gid?: number
+  /** Whether the child is SIGKILLed when the thread that spawned it ends. */
+  killOnParentExit: boolean
 }
 
 /**

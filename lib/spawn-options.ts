@@ -29,6 +29,16 @@ export interface SpawnOptions {
   uid?: number
   /** The group to run as. */
   gid?: number
+  /**
+   * SIGKILL the child when this process dies, however it dies (a crash,
+   * SIGKILL, the OOM killer), as `PR_SET_PDEATHSIG` does: set in the child
+   * before it runs the command, after any `uid`/`gid` change (which would
+   * clear it), and checked against this process being gone already. It is
+   * tied to the thread that spawns: in a worker thread, the child dies
+   * when the worker ends. A set-user-ID program run by the child clears
+   * it (the kernel's rule); the child's own children are not covered.
+   */
+  killOnParentExit?: boolean
   /** Kill the child with `killSignal` after this many ms (0 or absent: never). */
   timeout?: number
   /** The signal for `timeout`, `signal` and disposal (default `'SIGTERM'`). */
@@ -87,6 +97,7 @@ const OPTION_NAMES = [
   'detached',
   'uid',
   'gid',
+  'killOnParentExit',
   'timeout',
   'killSignal',
   'signal',
@@ -189,6 +200,7 @@ export function planSpawn(command: unknown, args: unknown, options: unknown): Sp
   }
   const argv0 = o.argv0 === undefined ? undefined : validateString(o.argv0, 'options.argv0')
   if (o.detached !== undefined && typeof o.detached !== 'boolean') throw invalidArgType('options.detached', 'of type boolean', o.detached)
+  if (o.killOnParentExit !== undefined && typeof o.killOnParentExit !== 'boolean') throw invalidArgType('options.killOnParentExit', 'of type boolean', o.killOnParentExit)
   validateAbortSignal(o.signal, 'options.signal')
   const forceKill = o.forceKillAfterDelay
   if (forceKill !== undefined && forceKill !== false && typeof forceKill !== 'number') {
@@ -210,6 +222,7 @@ export function planSpawn(command: unknown, args: unknown, options: unknown): Sp
       detached: o.detached === true,
       uid: validateId(o.uid, 'options.uid'),
       gid: validateId(o.gid, 'options.gid'),
+      killOnParentExit: o.killOnParentExit === true,
     },
     timeout: o.timeout === undefined ? 0 : validateMs(o.timeout, 'options.timeout'),
     killSignal: o.killSignal === undefined ? toSignalNumber('SIGTERM') : toSignalNumber(o.killSignal),

@@ -33,6 +33,8 @@ pub struct SpawnRequest {
     pub uid: Option<u32>,
     /// The group to run as.
     pub gid: Option<u32>,
+    /// Whether the child is SIGKILLed when the thread that spawned it ends.
+    pub kill_on_parent_exit: bool,
 }
 
 /// One environment variable of a [`SpawnRequest`].
@@ -83,6 +85,7 @@ pub fn spawn_child(
     options.new_session = request.detached;
     options.uid = request.uid;
     options.gid = request.gid;
+    options.kill_on_parent_exit = request.kill_on_parent_exit;
     let child = pidset::spawn(&options).map_err(|e| syscall_error(&env, &e))?;
     for (slot, end) in streams
         .iter_mut()

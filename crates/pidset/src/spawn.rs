@@ -54,6 +54,13 @@ pub struct SpawnOptions {
     pub uid: Option<u32>,
     /// The group to run as (`setgid`).
     pub gid: Option<u32>,
+    /// Whether the child is SIGKILLed when the thread that spawned it ends,
+    /// however it ends (`PR_SET_PDEATHSIG`). A thread: in a process whose
+    /// threads spawn, the child dies with the thread that spawned it.
+    pub kill_on_parent_exit: bool,
+    /// A cgroup (v2) directory the child joins before it runs any code of
+    /// its own (see [`crate::Cgroup`]).
+    pub cgroup: Option<RawFd>,
 }
 
 impl SpawnOptions {
@@ -69,6 +76,8 @@ impl SpawnOptions {
             new_session: false,
             uid: None,
             gid: None,
+            kill_on_parent_exit: false,
+            cgroup: None,
         }
     }
 }
@@ -143,6 +152,8 @@ pub fn spawn(options: &SpawnOptions) -> Result<Child> {
         new_session: options.new_session,
         uid: options.uid,
         gid: options.gid,
+        kill_on_parent_exit: options.kill_on_parent_exit,
+        cgroup: options.cgroup,
     };
     let started = clone_exec(&program).map_err(failed)?;
     // The parent keeps only its own ends (EOF works both ways).

@@ -54,6 +54,14 @@ pub(crate) struct Program {
     pub uid: Option<u32>,
     /// `setgid`.
     pub gid: Option<u32>,
+    /// Whether the child gets SIGKILL when the thread that spawns it ends
+    /// (`PR_SET_PDEATHSIG`): set after the user and group change, which
+    /// clears it, and checked against the parent already being gone.
+    pub kill_on_parent_exit: bool,
+    /// A cgroup v2 directory the child moves itself into first thing, by
+    /// writing to its `cgroup.procs`: before any code of its own runs, so
+    /// everything it ever forks starts inside.
+    pub cgroup: Option<RawFd>,
 }
 
 /// A started child: its PID and, where the kernel supports `CLONE_PIDFD`,
@@ -95,6 +103,13 @@ pub(crate) fn clone_exec(program: &Program) -> Result<Started, i32> {
         change_ids: program.uid.is_some() || program.gid.is_some(),
         uid: program.uid,
         gid: program.gid,
+        // The child compares its parent with this after PR_SET_PDEATHSIG.
+        parent: if program.kill_on_parent_exit {
+            std::process::id() as i32
+        } else {
+            0
+        },
+        cgroup: program.cgroup.unwrap_or(-1),
         report: report.write_end(),
     };
     let (pid, pidfd) = clone_child(&context, &stack)?;
@@ -135,6 +150,10 @@ struct ChildContext<'a> {
     change_ids: bool,
     uid: Option<u32>,
     gid: Option<u32>,
+    /// This process's PID when the child is to die with it; 0 otherwise.
+    parent: i32,
+    /// The cgroup directory to join, or -1.
+    cgroup: RawFd,
     report: RawFd,
 }
 
@@ -215,6 +234,9 @@ fn prepare_and_exec(context: &ChildContext<'_>) -> Result<std::convert::Infallib
     // Every handler is the default now, so a signal may be let in: a SIGINT
     // sent to the group while we start kills the child, as it should.
     set_signal_mask(&0u64)?;
+    if context.cgroup >= 0 {
+        join_cgroup(context.cgroup)?;
+    }
     if context.new_session {
         // SAFETY: no arguments.
         check(unsafe { libc::syscall(libc::SYS_setsid) })?;
@@ -252,6 +274,26 @@ fn prepare_and_exec(context: &ChildContext<'_>) -> Result<std::convert::Infallib
         // SAFETY: as for setgid.
         check(unsafe { libc::syscall(libc::SYS_setuid, uid) })?;
     }
+    if context.parent > 0 {
+        // After the set*id calls above: a change of credentials clears it.
+        // SAFETY: integer arguments.
+        check(unsafe {
+            libc::syscall(
+                libc::SYS_prctl,
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            )
+        })?;
+        // The parent may have died before the call: the signal will never
+        // come then, and the child has been handed to another parent.
+        // SAFETY: no arguments.
+        if unsafe { libc::syscall(libc::SYS_getppid) } as i32 != context.parent {
+            return Err(libc::ESRCH);
+        }
+    }
     // Mark every descriptor above stderr close-on-exec, so that one some
     // other library opened without O_CLOEXEC does not leak into the child.
     // Kernels before 5.11 answer EINVAL or ENOSYS; there the O_CLOEXEC every
@@ -259,6 +301,27 @@ fn prepare_and_exec(context: &ChildContext<'_>) -> Result<std::convert::Infallib
     // SAFETY: integers only.
     unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, CLOSE_RANGE_CLOEXEC) };
     Err(exec_first(context))
+}
+
+/// Moves this process into the cgroup whose directory is `dir`: `0`
+/// written to its `cgroup.procs` names the writer.
+fn join_cgroup(dir: RawFd) -> Result<(), i32> {
+    // SAFETY: a NUL-terminated name, and flags; the descriptor is closed
+    // below or by the exec (O_CLOEXEC).
+    let procs = unsafe {
+        libc::syscall(
+            libc::SYS_openat,
+            dir,
+            c"cgroup.procs".as_ptr(),
+            libc::O_WRONLY | libc::O_CLOEXEC,
+        )
+    };
+    check(procs)?;
+    // SAFETY: writes one byte from a static string to the descriptor just opened.
+    let written = unsafe { libc::syscall(libc::SYS_write, procs, c"0".as_ptr(), 1usize) };
+    // SAFETY: closes the descriptor opened above, which nothing else uses.
+    unsafe { libc::syscall(libc::SYS_close, procs) };
+    check(written)
 }
 
 /// Tries each candidate path as `execvp` does, and returns the errno to
