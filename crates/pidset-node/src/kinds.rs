@@ -149,6 +149,9 @@ pub enum Operation {
     /// no libuv.
     #[napi(value = "libuv-loop")]
     LibuvLoop,
+    /// A cgroup of a child's own: creating, joining, reading or killing it.
+    #[napi(value = "cgroup")]
+    Cgroup,
 }
 
 impl From<pidset::Operation> for Operation {
@@ -163,6 +166,7 @@ impl From<pidset::Operation> for Operation {
             pidset::Operation::SignalProcessGroup => Self::SignalProcessGroup,
             pidset::Operation::Namespace(_) => Self::Namespace,
             pidset::Operation::GetInfo => Self::GetInfo,
+            pidset::Operation::Cgroup => Self::Cgroup,
         }
     }
 }

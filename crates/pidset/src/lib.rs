@@ -17,6 +17,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod adopt;
+mod cgroup;
 mod epoll;
 mod error;
 mod exit_collector;
@@ -40,6 +41,7 @@ mod support;
 mod sys;
 mod tree;
 
+pub use cgroup::Cgroup;
 pub use epoll::{Epoll, Interest};
 pub use error::{Error, Result};
 pub use exit_collector::{lock_watcher, ExitCollector, SharedWatcher};

@@ -31,6 +31,8 @@ pub enum Operation {
     Namespace(Namespace),
     /// The `PIDFD_GET_INFO` ioctl.
     GetInfo,
+    /// Creating, joining, reading or killing a cgroup (v2) of a child's own.
+    Cgroup,
 }
 
 impl Operation {
@@ -46,6 +48,7 @@ impl Operation {
             Self::SignalProcessGroup => "pidfd_send_signal PIDFD_SIGNAL_PROCESS_GROUP",
             Self::Namespace(kind) => kind.ioctl().1,
             Self::GetInfo => "ioctl PIDFD_GET_INFO",
+            Self::Cgroup => "cgroup",
         }
     }
 
@@ -59,6 +62,8 @@ impl Operation {
             Self::Identity | Self::SignalThread | Self::SignalProcessGroup => "6.9",
             Self::Namespace(_) => "6.11",
             Self::GetInfo => "6.13",
+            // cgroup.freeze; cgroup.kill (5.14) falls back to freezing.
+            Self::Cgroup => "5.2",
         }
     }
 }

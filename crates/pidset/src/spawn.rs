@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use rustix::net::{socketpair, AddressFamily, SocketFlags, SocketType};
 
+use crate::cgroup::Cgroup;
 use crate::error::{Error, Result};
 use crate::inherited_rss;
 use crate::owned_child::OwnedChild;
@@ -58,9 +59,8 @@ pub struct SpawnOptions {
     /// however it ends (`PR_SET_PDEATHSIG`). A thread: in a process whose
     /// threads spawn, the child dies with the thread that spawned it.
     pub kill_on_parent_exit: bool,
-    /// A cgroup (v2) directory the child joins before it runs any code of
-    /// its own (see [`crate::Cgroup`]).
-    pub cgroup: Option<RawFd>,
+    /// A cgroup (v2) the child joins before it runs any code of its own.
+    pub cgroup: Option<std::sync::Arc<Cgroup>>,
 }
 
 impl SpawnOptions {
@@ -153,7 +153,7 @@ pub fn spawn(options: &SpawnOptions) -> Result<Child> {
         uid: options.uid,
         gid: options.gid,
         kill_on_parent_exit: options.kill_on_parent_exit,
-        cgroup: options.cgroup,
+        cgroup: options.cgroup.as_ref().map(|cgroup| cgroup.dir_fd()),
     };
     let started = clone_exec(&program).map_err(failed)?;
     // The parent keeps only its own ends (EOF works both ways).
