@@ -9,6 +9,30 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A cgroup (v2) made for one child (see `lib/containment.ts`). */
+export declare class NativeCgroup {
+  /**
+   * Creates one under `parent` (a cgroup v2 directory), or under this
+   * process's own cgroup.
+   */
+  static create(parent?: string | undefined | null): NativeCgroup
+  /** Its directory. */
+  get path(): string
+  /** Whether any process is in it. */
+  populated(): boolean
+  /** A verified handle for every process in it now. */
+  members(): Array<NativePidFd>
+  /** Kills every process in it (`cgroup.kill`, or freeze, SIGKILL, thaw). */
+  kill(): void
+  /**
+   * Sends signal number `signal` to every process in it, frozen
+   * meanwhile; returns how many it reached.
+   */
+  signal(signal: number): number
+  /** Removes it; EBUSY while processes are in it. */
+  remove(): void
+}
+
 /**
  * A child `spawn()` started, held by its JavaScript `Subprocess`. The
  * poller reaps it when reporting its exit (`Poller.watchChild`); if this
@@ -277,6 +301,8 @@ export declare enum Operation {
    * no libuv.
    */
   LibuvLoop = 'libuv-loop',
+  /** A cgroup of a child's own: creating, joining, reading or killing it. */
+  Cgroup = 'cgroup',
 }
 
 /** Probes the running kernel (it forks and reaps one short-lived child). */
@@ -363,12 +389,13 @@ export declare enum SignalScope {
 }
 
 /**
- * Starts a child; writes the parent's ends of its piped streams (or -1)
- * into `streams` (3 slots), which the caller then owns, and returns the
- * child's handle. Throws a failure with `syscall` 'spawn' (or the call that
- * failed before it) if it could not be started.
+ * Starts a child (in `cgroup`, when given); writes the parent's ends of
+ * its piped streams (or -1) into `streams` (3 slots), which the caller
+ * then owns, and returns the child's handle. Throws a failure with
+ * `syscall` 'spawn' (or the call that failed before it) if it could not
+ * be started.
  */
-export declare function spawnChild(request: SpawnRequest, streams: Int32Array): NativeChild
+export declare function spawnChild(request: SpawnRequest, streams: Int32Array, cgroup?: NativeCgroup | undefined | null): NativeChild
 
 /** What to start, validated by `lib/spawn-options.ts`. */
 export interface SpawnRequest {

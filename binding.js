@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeCgroup = nativeBinding.NativeCgroup
 module.exports.NativeChild = nativeBinding.NativeChild
 module.exports.NativePidFd = nativeBinding.NativePidFd
 module.exports.Poller = nativeBinding.Poller

@@ -333,3 +333,21 @@ export function assertLinesWithChildStatuses(t: ExecutionContext, actual: string
  * project's root: pidset's PidFd and PidSet, and child_process's spawn.
  */
 export const LOAD_PIDSET = "const { PidFd, PidSet } = require('./index.js'); const { spawn } = require('node:child_process');"
+
+/**
+ * The live processes whose environment has `PIDSET_TREE_TEST=marker`: what
+ * is left of a tree started with that marker (zombies have no environment).
+ */
+export function survivors(marker: string): number[] {
+  const needle = `PIDSET_TREE_TEST=${marker}\0`
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, 'latin1').includes(needle)
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
+}

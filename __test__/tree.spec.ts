@@ -2,9 +2,8 @@
 // subprocess.killTree() on real trees (the walk itself is tested in the
 // core: crates/pidset/tests/tree.rs).
 import test from 'ava'
-import { readdirSync, readFileSync } from 'node:fs'
 import { descendants, killTree, PidFd, spawn } from '../index'
-import { lines, nextLine, otherUserBlocker, ROOT, runCommand, sh, testUnless } from './helpers'
+import { lines, nextLine, otherUserBlocker, ROOT, runCommand, sh, survivors, testUnless } from './helpers'
 
 /** Two levels below the root; each process prints its PID once started. */
 const THREE_LEVELS = `
@@ -18,21 +17,6 @@ async function pids(reader: AsyncIterator<string>, n: number): Promise<number[]>
   const found: number[] = []
   for (let i = 0; i < n; i++) found.push(Number(await nextLine(reader)))
   return found
-}
-
-/** The live processes carrying `marker` in their environment. */
-function survivors(marker: string): number[] {
-  const needle = `PIDSET_TREE_TEST=${marker}\0`
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/environ`, 'latin1').includes(needle)
-      } catch {
-        return false
-      }
-    })
-    .map(Number)
 }
 
 test('descendants() gives a verified handle for every process below the target, by PID or PidFd', async (t) => {

@@ -32,6 +32,8 @@ function load(): typeof Native {
 const native = load()
 export const NativePidFd = native.NativePidFd
 export const NativeChild = native.NativeChild
+export const NativeCgroup = native.NativeCgroup
+export type NativeCgroup = Native.NativeCgroup
 export type NativeChild = Native.NativeChild
 export type NativePidFd = Native.NativePidFd
 export const Poller = native.Poller

@@ -123,6 +123,11 @@ function detailOf(errno: number, syscall: string, failure: NativeFailure): strin
   if (operation === 'open-pidfd' && (errno === EPERM || errno === EACCES)) {
     return 'pidfds are forbidden here by the kernel or a sandbox (a seccomp filter or security module, as in some container profiles)'
   }
+  // A cgroup of the child's own could not be made or joined: say what to do.
+  if (operation === 'cgroup' && [EPERM, EACCES, constants.errno.EROFS, constants.errno.ENOENT].includes(errno)) {
+    const why = errno === constants.errno.ENOENT ? 'no cgroup v2 hierarchy is mounted here, or the directory given is not a cgroup' : 'this process may not create or join a cgroup there'
+    return `cannot contain the child in a cgroup of its own: ${why}. Run this process in a cgroup it may write to (for example \`systemd-run --user --scope -p Delegate=yes node app.js\`), or give the cgroup option the path of a delegated cgroup v2 directory; nothing was started`
+  }
   // The flag reaches only the group the process leads (the binding answers
   // `false`, not this, once the process has exited).
   if (operation === 'signal-process-group' && errno === ESRCH) {

@@ -6,6 +6,7 @@ import type { EnvVar, SpawnRequest } from '../binding'
 import { StdioKind } from './binding'
 import { invalidArgType, invalidArgValue } from './errors'
 import { toSignalNumber, type Signal } from './signals'
+import { validateCgroupOption } from './containment'
 import { INT32_MAX, ownOption, validateAbortSignal, validateInt32, validateString } from './validators'
 import { rejectUnknownOptions } from './unknown-options'
 
@@ -39,6 +40,15 @@ export interface SpawnOptions {
    * it (the kernel's rule); the child's own children are not covered.
    */
   killOnParentExit?: boolean
+  /**
+   * Start the child in a cgroup (v2) of its own: `true` under this
+   * process's cgroup, or a path naming the cgroup directory to create it
+   * in (one delegated to you). Nothing the child starts can leave it, so
+   * `killTree()` takes setsid'd and double-forked processes too
+   * (`cgroup.kill`). Where no cgroup can be made, `exited` rejects before
+   * anything starts, saying why.
+   */
+  cgroup?: boolean | string
   /** Kill the child with `killSignal` after this many ms (0 or absent: never). */
   timeout?: number
   /** The signal for `timeout`, `signal` and disposal (default `'SIGTERM'`). */
@@ -86,6 +96,8 @@ export interface SpawnPlan {
   forceKillAfterDelay: number | false
   /** What to write to stdin, then close it. */
   input: string | Uint8Array | Readable | undefined
+  /** Where to create the child's cgroup (null: under this process's own); undefined for none. */
+  cgroup: string | null | undefined
 }
 
 /** Every option spawn() reads. */
@@ -98,6 +110,7 @@ const OPTION_NAMES = [
   'uid',
   'gid',
   'killOnParentExit',
+  'cgroup',
   'timeout',
   'killSignal',
   'signal',
@@ -212,6 +225,7 @@ export function planSpawn(command: unknown, args: unknown, options: unknown): Sp
   const line = shell === undefined ? undefined : [file, ...argv].join(' ')
   return {
     input,
+    cgroup: validateCgroupOption(o.cgroup),
     request: {
       file: shell ?? file,
       args: line === undefined ? argv : ['-c', line],

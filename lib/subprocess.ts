@@ -16,6 +16,7 @@ import { planSpawn, type SpawnOptions, type SpawnPlan, type StdioStream } from '
 import { guardThis, kIsInstance } from './guard-this'
 import { alreadyAborted } from './validators'
 import { killTreeOf, validateKillTreeOptions, type KillTreeOptions } from './tree'
+import { Containment } from './containment'
 import { collectOutput, decodeOutput, validateOutputOptions, type Collected, type Output, type OutputOptions } from './output'
 
 /** Only spawn() constructs a Subprocess. */
@@ -40,6 +41,8 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
   readonly pid: number | undefined
   /** A handle of its own to the child (close it freely); null if it was not started. */
   readonly pidfd: PidFd | null
+  /** The directory of its own cgroup, with the `cgroup` option; else null. */
+  readonly cgroup: string | null = null
   /** Its stdin, when piped. */
   readonly stdin: Stdin = null as Stdin
   /** Its stdout, when piped. */
@@ -59,6 +62,8 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
   #handle: NativePidFd | null = null
   /** Its exit, watched. */
   #exit: ChildExit | null = null
+  /** Its cgroup, with the `cgroup` option. */
+  #containment: Containment | undefined
   /** Settle `exited` (set while the child runs). */
   #resolveExited: ((info: ChildExitInfo) => void) | undefined
   #rejectExited: ((err: unknown) => void) | undefined
@@ -84,6 +89,18 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
       this.exited = Promise.reject(refused)
       return
     }
+    if (plan.cgroup !== undefined) {
+      try {
+        this.#containment = new Containment(plan.cgroup)
+        this.cgroup = this.#containment.path
+      } catch (err) {
+        // No cgroup, no child: containment was asked for.
+        this.pid = undefined
+        this.pidfd = null
+        this.exited = Promise.reject(err)
+        return
+      }
+    }
     const streams = Int32Array.of(-1, -1, -1)
     let child: NativeChild | undefined
     let copy: NativePidFd | undefined
@@ -95,7 +112,7 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
         this.#onAbort = () => this.#terminate()
         signal.addEventListener('abort', this.#onAbort, { once: true })
       }
-      child = spawnChild(request, streams)
+      child = spawnChild(request, streams, this.#containment?.native)
       this.#handle = child.handle()
       copy = this.#handle.duplicate()
       // Watched now, a failure thrown: a child whose exit cannot be seen
@@ -113,6 +130,7 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
       this.#handle?.close()
       this.#handle = null
       this.#exit = null
+      this.#containment?.release()
       this.pid = undefined
       this.pidfd = null
       this.exited = Promise.reject(toSpawnError(err, request.file, request.args))
@@ -171,6 +189,8 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
     try {
       const number = toSignalNumber(signal)
       const plan = validateKillTreeOptions(options)
+      // Contained: the cgroup holds the whole tree, even once the child is gone.
+      if (this.#containment && plan.includeRoot) return this.#containment.kill(number, plan)
       const handle = this.#handle
       if (!handle) return Promise.resolve(plan.wait ? [] : 0)
       return killTreeOf(handle, handle.pid, number, plan)
@@ -264,6 +284,8 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
       // ChildProcess does at its exit, or its descriptor would stay open.
       this.stdin?.destroy()
       this.#cleanUp()
+      // Removed if the child's tree ended with it; else it stays for killTree().
+      this.#containment?.release()
     } finally {
       // Settled whatever the steps above did: nothing may leave it pending.
       this.#resolveExited?.(info as ChildExitInfo)

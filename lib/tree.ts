@@ -29,7 +29,7 @@ export interface KillTreeOptions {
 }
 
 /** {@link KillTreeOptions}, checked. */
-interface KillTreePlan {
+export interface KillTreePlan {
   includeRoot: boolean
   wait: boolean
   forceKillAfterDelay: number

@@ -5,6 +5,7 @@
 #![deny(clippy::all)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod cgroup;
 mod error;
 mod exit_record;
 mod kernel_support;
@@ -20,6 +21,7 @@ mod thread_wakeup;
 mod tree;
 mod uv;
 
+pub use cgroup::NativeCgroup;
 pub use exit_record::{ExitState, EXIT_RECORD_LEN};
 pub use kernel_support::{probe_kernel_support, KernelSupport};
 pub use kinds::{NamespaceKind, Operation, SignalScope, StdioKind};

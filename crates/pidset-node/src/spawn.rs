@@ -7,6 +7,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use pidset::{SpawnOptions, Stdio};
 
+use crate::cgroup::NativeCgroup;
 use crate::error::syscall_error;
 use crate::kinds::StdioKind;
 use crate::native_child::NativeChild;
@@ -46,15 +47,17 @@ pub struct EnvVar {
     pub value: String,
 }
 
-/// Starts a child; writes the parent's ends of its piped streams (or -1)
-/// into `streams` (3 slots), which the caller then owns, and returns the
-/// child's handle. Throws a failure with `syscall` 'spawn' (or the call that
-/// failed before it) if it could not be started.
+/// Starts a child (in `cgroup`, when given); writes the parent's ends of
+/// its piped streams (or -1) into `streams` (3 slots), which the caller
+/// then owns, and returns the child's handle. Throws a failure with
+/// `syscall` 'spawn' (or the call that failed before it) if it could not
+/// be started.
 #[napi]
 pub fn spawn_child(
     env: Env,
     request: SpawnRequest,
     mut streams: Int32ArraySlice,
+    cgroup: Option<&NativeCgroup>,
 ) -> Result<NativeChild> {
     // SAFETY: JavaScript is not running while this function does, and
     // lib/subprocess.ts passes a fresh Int32Array of its own.
@@ -86,6 +89,7 @@ pub fn spawn_child(
     options.uid = request.uid;
     options.gid = request.gid;
     options.kill_on_parent_exit = request.kill_on_parent_exit;
+    options.cgroup = cgroup.map(NativeCgroup::core);
     let child = pidset::spawn(&options).map_err(|e| syscall_error(&env, &e))?;
     for (slot, end) in streams
         .iter_mut()
