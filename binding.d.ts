@@ -13,9 +13,10 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class NativeCgroup {
   /**
    * Creates one under `parent` (a cgroup v2 directory), or under this
-   * process's own cgroup.
+   * process's own cgroup; `guarded`, inside the guard cgroup that is
+   * killed when this process ends.
    */
-  static create(parent?: string | undefined | null): NativeCgroup
+  static create(parent: string | undefined | null, guarded: boolean): NativeCgroup
   /** Its directory. */
   get path(): string
   /** Whether any process is in it. */

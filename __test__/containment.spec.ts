@@ -5,8 +5,8 @@ import test from 'ava'
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { spawn, type Subprocess } from '../index'
-import { otherUserBlocker, ROOT, runCommand, survivors, testUnless } from './helpers'
+import { PidFd, spawn, type Subprocess } from '../index'
+import { lines, nextLine, otherUserBlocker, ROOT, runCommand, start, survivors, testUnless } from './helpers'
 
 /** Why no cgroup of a child's own can be made here, or null. */
 function cgroupBlocker(): string | null {
@@ -97,4 +97,27 @@ testUnless(blocker ?? otherUserBlocker())('as a user who may not write the cgrou
 test('the cgroup option is checked', (t) => {
   t.throws(() => spawn('true', [], { cgroup: 1 as never }), { code: 'ERR_INVALID_ARG_TYPE' })
   t.throws(() => spawn('true', [], { cgroup: 'relative/path' }), { code: 'ERR_INVALID_ARG_VALUE' })
+})
+
+testUnless(blocker)('killOnParentExit with cgroup: the whole contained tree dies with its SIGKILLed parent, escapers included', async (t) => {
+  const marker = `contained-parent-${process.pid}`
+  const script = `
+    const { spawn } = require(${JSON.stringify(ROOT)})
+    const child = spawn('sh', ['-c', ${JSON.stringify(ESCAPERS)}], { cgroup: true, killOnParentExit: true, env: { ...process.env, PIDSET_TREE_TEST: ${JSON.stringify(marker)} }, stdio: ['ignore', 'pipe', 'inherit'] })
+    let text = ''
+    child.stdout.on('data', (d) => { text += d; if (text.includes('ready') && text.trim().split('\\n').length >= 3) console.log(child.cgroup) })
+  `
+  const parent = start(t, process.execPath, '-e', script)
+  const cgroup = await nextLine(lines(parent))
+  const tree = survivors(marker)
+  t.is(tree.length, 4)
+  const handles = tree.map((pid) => PidFd.open(pid))
+  parent.proc.kill('SIGKILL')
+  await parent.exited
+  for (const handle of handles) {
+    await handle.wait({ timeout: 10_000 })
+    handle.close()
+  }
+  t.deepEqual(survivors(marker), [])
+  t.true(cgroup.includes('/pidset-'), cgroup)
 })

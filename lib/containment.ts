@@ -24,9 +24,13 @@ export class Containment {
   readonly #cgroup: NativeCgroup
   #removed = false
 
-  /** Creates the cgroup (under `parent`, or this process's own); throws why it cannot. */
-  constructor(parent: string | null) {
-    this.#cgroup = native(undefined, () => NativeCgroup.create(parent ?? undefined))
+  /**
+   * Creates the cgroup (under `parent`, or this process's own); with
+   * `diesWithUs`, inside the guard cgroup that a sentinel kills when this
+   * process ends (crates/pidset/src/cgroup_guard.rs). Throws why it cannot.
+   */
+  constructor(parent: string | null, diesWithUs: boolean) {
+    this.#cgroup = native(undefined, () => NativeCgroup.create(parent ?? undefined, diesWithUs))
   }
 
   /** What spawnChild() puts the child in. */

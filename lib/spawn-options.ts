@@ -37,7 +37,9 @@ export interface SpawnOptions {
    * clear it), and checked against this process being gone already. It is
    * tied to the thread that spawns: in a worker thread, the child dies
    * when the worker ends. A set-user-ID program run by the child clears
-   * it (the kernel's rule); the child's own children are not covered.
+   * it (the kernel's rule). Alone, it covers the child, not the processes
+   * the child starts; with `cgroup`, the whole contained tree is killed
+   * when this process ends (a sentinel process watches for that).
    */
   killOnParentExit?: boolean
   /**

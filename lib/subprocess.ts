@@ -91,7 +91,7 @@ export class Subprocess<Stdin extends Writable | null = Writable | null, Stdout 
     }
     if (plan.cgroup !== undefined) {
       try {
-        this.#containment = new Containment(plan.cgroup)
+        this.#containment = new Containment(plan.cgroup, request.killOnParentExit)
         this.cgroup = this.#containment.path
       } catch (err) {
         // No cgroup, no child: containment was asked for.

@@ -18,11 +18,17 @@ pub struct NativeCgroup {
 #[napi]
 impl NativeCgroup {
     /// Creates one under `parent` (a cgroup v2 directory), or under this
-    /// process's own cgroup.
+    /// process's own cgroup; `guarded`, inside the guard cgroup that is
+    /// killed when this process ends.
     #[napi(factory)]
-    pub fn create(env: Env, parent: Option<String>) -> Result<Self> {
-        let inner = pidset::Cgroup::create(parent.as_deref().map(Path::new))
-            .map_err(|e| syscall_error(&env, &e))?;
+    pub fn create(env: Env, parent: Option<String>, guarded: bool) -> Result<Self> {
+        let parent = parent.as_deref().map(Path::new);
+        let created = if guarded {
+            pidset::Cgroup::create_guarded(parent)
+        } else {
+            pidset::Cgroup::create(parent)
+        };
+        let inner = created.map_err(|e| syscall_error(&env, &e))?;
         Ok(Self {
             inner: Arc::new(inner),
         })

@@ -18,6 +18,7 @@
 
 mod adopt;
 mod cgroup;
+mod cgroup_guard;
 mod epoll;
 mod error;
 mod exit_collector;
