@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PidFd, spawn, type Subprocess } from '../index'
-import { lines, nextLine, otherUserBlocker, ROOT, runCommand, start, survivors, testUnless } from './helpers'
+import { lines, nextLine, setprivBlocker, ROOT, runCommand, start, survivors, testUnless } from './helpers'
 
 /** Why no cgroup of a child's own can be made here, or null. */
 function cgroupBlocker(): string | null {
@@ -87,7 +87,7 @@ test('a directory that is not a cgroup: exited rejects saying why and what to do
   rmSync(dir, { recursive: true })
 })
 
-testUnless(blocker ?? otherUserBlocker())('as a user who may not write the cgroup, exited rejects with EACCES or EPERM and nothing starts', async (t) => {
+testUnless(blocker ?? setprivBlocker())('as a user who may not write the cgroup, exited rejects with EACCES or EPERM and nothing starts', async (t) => {
   const script = `const c = require(${JSON.stringify(ROOT)}).spawn('sh', ['-c', 'echo started'], { cgroup: true, stdio: 'inherit' }); c.exited.then(() => console.log('resolved'), (e) => console.log(e.code, e.syscall, c.pid))`
   const ran = await runCommand('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script])
   t.regex(ran.stdout, /^(EACCES|EPERM) cgroup undefined$/m, ran.stdout + ran.stderr)

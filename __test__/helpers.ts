@@ -351,3 +351,10 @@ export function survivors(marker: string): number[] {
     })
     .map(Number)
 }
+
+/** Why Node cannot be run as uid 65534 with util-linux's setpriv here (busybox's lacks --reuid), or null. */
+export function setprivBlocker(): string | null {
+  const blocker = otherUserBlocker()
+  if (blocker !== null) return blocker
+  return spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status === 0 ? null : 'needs setpriv (util-linux) to run as another user'
+}

@@ -3,7 +3,7 @@
 // namespace(). Each feature is tested where the kernel has it (probed, see
 // kernelSupport()), and the error naming the Linux version it needs where
 // the kernel lacks it; the other test shows as skipped, with the reason.
-import { spawn as cpSpawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn as cpSpawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { connect, createServer, type Server, type Socket } from 'node:net'
@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import test from 'ava'
 import { PidFd, PidSet, kernelSupport, peerPidFd, spawn } from '../index'
-import { builtFixture, lines, nextLine, otherUserBlocker, ROOT, runCommand, sh, sleeper, start, testUnless } from './helpers'
+import { builtFixture, lines, nextLine, ROOT, runCommand, sh, setprivBlocker, sleeper, start, testUnless } from './helpers'
 
 const support = kernelSupport()
 
@@ -90,13 +90,6 @@ test('info() without PIDFD_GET_INFO (as Linux 6.12, by seccomp) reads /proc and 
   if (!cgroup2Mounted) out.info.cgroupId = direct.cgroupId
   t.deepEqual(out.info, direct)
 })
-
-/** Why processes cannot be started as uid 65534 with setpriv here, or null. */
-function setprivBlocker(): string | null {
-  const blocker = otherUserBlocker()
-  if (blocker !== null) return blocker
-  return spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status === 0 ? null : 'needs setpriv (util-linux) to run as another user'
-}
 
 testUnless(setprivBlocker())("another user's process: its credentials, and the permission errors", async (t) => {
   // setpriv changes user, then the shell says so: info() is read after that.

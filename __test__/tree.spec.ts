@@ -3,7 +3,7 @@
 // core: crates/pidset/tests/tree.rs).
 import test from 'ava'
 import { descendants, killTree, PidFd, spawn } from '../index'
-import { lines, nextLine, otherUserBlocker, ROOT, runCommand, sh, survivors, testUnless } from './helpers'
+import { lines, nextLine, setprivBlocker, ROOT, runCommand, sh, survivors, testUnless } from './helpers'
 
 /** Two levels below the root; each process prints its PID once started. */
 const THREE_LEVELS = `
@@ -109,7 +109,7 @@ test('bad arguments are refused with Node-style codes', async (t) => {
   await t.throwsAsync(killTree(closed), { code: 'EBADF' })
 })
 
-testUnless(otherUserBlocker())('a process that may not be signalled rejects with EPERM naming it, after the rest were signalled', async (t) => {
+testUnless(setprivBlocker())('a process that may not be signalled rejects with EPERM naming it, after the rest were signalled', async (t) => {
   // A tree of root's, killed by a Node running as nobody: the root may not
   // be signalled (nor stopped), nor may its child.
   const root = sh(t, THREE_LEVELS)

@@ -49,6 +49,9 @@ if [ ! -s "$base" ] || [ "$node" -nt "$base" ] || [ "$0" -nt "$base" ]; then
 /bin/busybox --install -s
 export PATH=/usr/bin:/bin:/sbin:/usr/sbin HOME=/tmp
 mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs dev /dev
+# The cgroup v2 hierarchy, as systemd mounts it: spawn()'s containment is
+# tested on every kernel (before 5.14 through freezing, not cgroup.kill).
+mount -t cgroup2 cgroup2 /sys/fs/cgroup || echo 'guest: no cgroup2'
 mkdir -p /dev/pts /dev/shm; mount -t devpts devpts /dev/pts; mount -t tmpfs shm /dev/shm
 mount -t tmpfs tmp /tmp; ip link set lo up; hostname guest
 # The kernel starts init with 1024/4096 open files; systemd machines give
