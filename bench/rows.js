@@ -26,6 +26,7 @@ const ROWS = {
   otherNative: "The runtime's own wait for its own child (Bun.spawn().exited; Deno.Command's status): the baseline.",
   otherPidfd: 'PidFd.wait() on that same kind of child, through the portable front-end (a thread and a threadsafe function: one thread hop).',
   otherSpawn: "pidset's spawn() and its exited, in the same runtime.",
+  trees: "Each tree: shells that start their children and wait, the first leaf of each parent setsid'd, and one process the root double-forked (an orphan of init) before the kill. From the kill to the last exit (each process's pidfd checked every millisecond); escaped: still running GRACE ms after the method said it was done. pidset killTree() walks the tree through pidfds (the orphan is no longer in it); with spawn()'s cgroup option it goes through cgroup.kill; tree-kill runs `ps --ppid` once per process; terminate lists the tree once (ps-tree); execa's killDescendants signals the process group (setsid'd leaves are not in it).",
 }
 
 /** The explanation lines for `keys`, as a Markdown list. */

@@ -13,13 +13,14 @@ const { measureThreadpool } = require('./threadpool')
 const { measureSpawn, measureSpawnWithBallast } = require('./spawn')
 const { measureMassExit } = require('./mass-exit')
 const { measureOtherRuntimes } = require('./other-runtimes')
+const { measureTrees, GRACE_MS } = require('./trees')
 const { latencyChart } = require('./chart')
 const { explain, MIN_P99_SAMPLES } = require('./rows')
 
 const quick = process.argv.includes('--quick')
 const PLAN = quick
-  ? { trials: 40, pollTrials: 10, crowd: [0, 500], crowdTrials: 30, scale: 1000, idleMs: 2000, pending: 200, spawnTrials: 40, ballastMiB: 256, massExit: 500, massExitRounds: 1, runtimeTrials: 30 }
-  : { trials: 300, pollTrials: 60, crowd: [0, 1000, 3000], crowdTrials: 200, scale: 10_000, idleMs: 10_000, pending: 1000, spawnTrials: 300, ballastMiB: 1024, massExit: 2000, massExitRounds: 5, runtimeTrials: 200 }
+  ? { trials: 40, pollTrials: 10, crowd: [0, 500], crowdTrials: 30, scale: 1000, idleMs: 2000, pending: 200, spawnTrials: 40, ballastMiB: 256, massExit: 500, massExitRounds: 1, runtimeTrials: 30, trees: [[2, 3], [2, 10]], treeRounds: 1 }
+  : { trials: 300, pollTrials: 60, crowd: [0, 1000, 3000], crowdTrials: 200, scale: 10_000, idleMs: 10_000, pending: 1000, spawnTrials: 300, ballastMiB: 1024, massExit: 2000, massExitRounds: 5, runtimeTrials: 200, trees: [[2, 3], [2, 10], [3, 10]], treeRounds: 3 }
 
 const log = (line) => process.stderr.write(`${line}\n`)
 const us = (v) => `${v.toFixed(0)} µs`
@@ -86,10 +87,13 @@ async function main() {
   log(`mass exits: ${PLAN.massExit} own children ending at once, ${PLAN.massExitRounds} round(s)...`)
   const massExit = measureMassExit(PLAN.massExit, PLAN.massExitRounds, log)
 
+  log(`killing process trees: ${PLAN.trees.map(([d, f]) => `depth ${d} × fanout ${f}`).join(', ')}, ${PLAN.treeRounds} round(s)...`)
+  const trees = measureTrees(PLAN.trees, PLAN.treeRounds, log)
+
   log('Bun and Deno: kill-to-notification latency against their own child waits...')
   const otherRuntimes = measureOtherRuntimes(PLAN.runtimeTrials, log)
 
-  const results = { machine, plan: PLAN, latency, entry, spawnRoundTrip, spawnRoundTripBig, crowd, scale, threadpool, massExit, otherRuntimes, seconds: (Date.now() - started) / 1000 }
+  const results = { machine, plan: PLAN, latency, entry, spawnRoundTrip, spawnRoundTripBig, crowd, scale, threadpool, massExit, trees, otherRuntimes, seconds: (Date.now() - started) / 1000 }
   const base = latency.pidfd
   const out = []
   out.push(`## Latency, kill(SIGKILL) to notification, no other children\n`)
@@ -130,6 +134,12 @@ async function main() {
     out.push(`| ${r.method} | ${r.lastExitMs.toFixed(1)} ms | ${r.lastExitVsExit.toFixed(2)}× | ${r.cpuUsPerExit.toFixed(1)} µs | ${r.cpuVsExit.toFixed(2)}× | ${r.mainThreadUsPerExit.toFixed(1)} µs | ${r.mainThreadVsExit.toFixed(2)}× |`)
   }
   out.push('', explain(Object.keys(massExit.rows)))
+  out.push(`\n## Killing a process tree with SIGKILL (medians of ${PLAN.treeRounds} round(s), each method in a Node process of its own)\n`)
+  out.push('| tree | method | processes | last process gone | escaped (median / most) |', '|---|---|---|---|---|')
+  for (const shape of trees) {
+    for (const r of Object.values(shape.rows)) out.push(`| depth ${shape.depth}, fanout ${shape.fanout} | ${r.method} | ${r.processes} | ${r.lastExitMs.toFixed(1)} ms | ${r.escaped} / ${r.escapedMax} |`)
+  }
+  out.push('', explain(['trees']).replace('GRACE', String(GRACE_MS)))
   out.push(`\n## Under Bun and Deno: kill(SIGKILL) to notification, in one process of the runtime\n`)
   if (otherRuntimes.length === 0) out.push('(not measured: Bun and Deno could not be fetched)')
   for (const other of otherRuntimes) {

@@ -140,7 +140,11 @@ impl Tree {
     fn kill(&mut self, signal: i32, include_root: bool) -> Result<()> {
         let mut signalled_upto = 0;
         for _ in 0..MAX_ROUNDS {
-            while self.freeze_pass()? {}
+            for _ in 0..MAX_ROUNDS {
+                if !self.freeze_pass()? {
+                    break;
+                }
+            }
             let first = signalled_upto;
             signalled_upto = self.members.len();
             for index in first..signalled_upto {
@@ -152,13 +156,19 @@ impl Tree {
                     self.error.get_or_insert(err);
                 }
             }
+            // SIGKILL ends a stopped process as it is: nothing to continue,
+            // and no handler can fork.
+            if signal == libc::SIGKILL {
+                return Ok(());
+            }
             // Nothing continued: nothing could have forked since the walk.
             if !self.resume(signal) {
                 return Ok(());
             }
             // A handler may have forked: walk again; anything new is
             // signalled in the next round.
-            if !self.freeze_pass()? {
+            self.freeze_pass()?;
+            if self.members.len() == signalled_upto {
                 self.resume(signal);
                 return Ok(());
             }
@@ -186,48 +196,67 @@ impl Tree {
     }
 
     /// Stops every member not stopped yet and adds the children of each,
-    /// stopped in turn; then the root's session. Returns whether it found
-    /// a process it did not know.
+    /// stopped in turn; then the root's session. A generation at a time:
+    /// all of it is sent SIGSTOP, then each is waited for and its children
+    /// listed, so that the stops of siblings take effect together. Once a
+    /// process has stopped its children are all listed (a fork in progress
+    /// completes before the stop), so the walk is complete, unless a
+    /// process did not stop in time or the session sweep found processes
+    /// whose children are not listed yet: then it returns true, for another
+    /// pass.
     fn freeze_pass(&mut self) -> Result<bool> {
-        let mut found = false;
-        let mut index = 0;
-        while index < self.members.len() {
-            self.stop(index);
-            let mut children = {
-                let mut listed = Vec::new();
-                verified_children(&self.members[index].pidfd, &mut listed, |pid| {
-                    self.knows(pid)
-                })?
-            };
-            found |= !children.is_empty();
-            for child in children.drain(..) {
-                self.add(child);
+        let mut again = false;
+        let mut start = 0;
+        while start < self.members.len() {
+            let end = self.members.len();
+            for index in start..end {
+                self.send_stop(index);
             }
-            index += 1;
+            for index in start..end {
+                again |= !self.wait_stopped(index);
+                let mut children = {
+                    let mut listed = Vec::new();
+                    verified_children(&self.members[index].pidfd, &mut listed, |pid| {
+                        self.knows(pid)
+                    })?
+                };
+                for child in children.drain(..) {
+                    self.add(child);
+                }
+            }
+            start = end;
         }
-        if self.sweep_session()? {
-            found = true;
-        }
-        Ok(found)
+        again |= self.sweep_session()?;
+        Ok(again)
     }
 
-    /// Stops member `index` (unless it is this process) and waits, briefly,
-    /// until none of its threads runs.
-    fn stop(&mut self, index: usize) {
+    /// Sends SIGSTOP to member `index`, unless it is stopped already or is
+    /// this process.
+    fn send_stop(&mut self, index: usize) {
         let member = &mut self.members[index];
         if member.stopped || member.is_self {
             return;
         }
         // Sent through the pidfd: false (nothing sent) once it has exited.
         member.stopped = member.pidfd.send_signal(libc::SIGSTOP).unwrap_or(false);
+    }
+
+    /// Waits, briefly, until none of member `index`'s threads runs (a stop
+    /// signal takes effect asynchronously, thread by thread). Returns
+    /// whether it is stopped (or gone, or was never stopped by us).
+    fn wait_stopped(&self, index: usize) -> bool {
+        let member = &self.members[index];
         if !member.stopped {
-            return;
+            return true;
         }
         let pid = member.pidfd.pid();
         let deadline = Instant::now() + STOP_PATIENCE;
-        while !proc_tree::is_stopped(pid) && Instant::now() < deadline {
-            if member.pidfd.has_exited().unwrap_or(true) {
-                break;
+        loop {
+            if proc_tree::is_stopped(pid) || member.pidfd.has_exited().unwrap_or(true) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
             }
             std::thread::sleep(Duration::from_micros(50));
         }
