@@ -358,3 +358,16 @@ export function setprivBlocker(): string | null {
   if (blocker !== null) return blocker
   return spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status === 0 ? null : 'needs setpriv (util-linux) to run as another user'
 }
+
+/** Short options: util-linux's unshare and busybox's (in the kernel guests) both take them. */
+export const UNSHARE = ['-p', '-f', '--mount-proc']
+
+/** Why a PID namespace whose PIDs can be chosen (ns_last_pid) cannot be made here, or null. */
+export function namespaceBlocker(): string | null {
+  const probe = spawnSync('unshare', [...UNSHARE, 'sh', '-c', 'echo $$ > /proc/sys/kernel/ns_last_pid && echo $$'], { encoding: 'utf8' })
+  if (probe.error) return `no unshare command (${probe.error.message})`
+  if (probe.status !== 0 || probe.stdout.trim() !== '1') {
+    return `unshare ${UNSHARE.join(' ')} or writing ns_last_pid failed (needs root or CAP_SYS_ADMIN): ${probe.stderr.trim()}`
+  }
+  return null
+}

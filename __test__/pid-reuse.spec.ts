@@ -2,23 +2,10 @@
 // the process that got its PID, over 1,000 reuses (fixtures/pid-reuse.cjs),
 // and a PidSet never takes the newcomer for the member that had its PID
 // (fixtures/set-reuse.cjs).
-import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
-import { assertChildStatus, runCommand, testUnless, TIME_SCALE } from './helpers'
+import { assertChildStatus, namespaceBlocker, runCommand, testUnless, TIME_SCALE, UNSHARE } from './helpers'
 
 const FIXTURE = join(__dirname, 'fixtures', 'pid-reuse.cjs')
-/** Short options: util-linux's unshare and busybox's (in the kernel guests) both take them. */
-const UNSHARE = ['-p', '-f', '--mount-proc']
-
-/** Why a PID namespace cannot be made here, or null. */
-function namespaceBlocker(): string | null {
-  const probe = spawnSync('unshare', [...UNSHARE, 'sh', '-c', 'echo $$ > /proc/sys/kernel/ns_last_pid && echo $$'], { encoding: 'utf8' })
-  if (probe.error) return `no unshare command (${probe.error.message})`
-  if (probe.status !== 0 || probe.stdout.trim() !== '1') {
-    return `unshare ${UNSHARE.join(' ')} or writing ns_last_pid failed (needs root or CAP_SYS_ADMIN): ${probe.stderr.trim()}`
-  }
-  return null
-}
 
 interface Counts {
   trials: number

@@ -1,9 +1,10 @@
 // Process trees from JavaScript: descendants(), killTree() and
 // subprocess.killTree() on real trees (the walk itself is tested in the
 // core: crates/pidset/tests/tree.rs).
+import { join } from 'node:path'
 import test from 'ava'
 import { descendants, killTree, PidFd, spawn } from '../index'
-import { lines, nextLine, setprivBlocker, ROOT, runCommand, sh, survivors, testUnless } from './helpers'
+import { lines, namespaceBlocker, nextLine, ROOT, runCommand, setprivBlocker, sh, survivors, testUnless, TIME_SCALE, UNSHARE } from './helpers'
 
 /** Two levels below the root; each process prints its PID once started. */
 const THREE_LEVELS = `
@@ -32,6 +33,8 @@ test('descendants() gives a verified handle for every process below the target, 
     t.true(p.isRunning())
     p.close()
   }
+  // The tree goes, so that nothing holds the test's pipe open.
+  t.is((await killTree(handle, 'SIGKILL', { wait: true })).length, 5)
   handle.close()
 })
 
@@ -117,5 +120,32 @@ testUnless(setprivBlocker())('a process that may not be signalled rejects with E
   const script = `require(${JSON.stringify(ROOT)}).killTree(${root.pid}, 'SIGKILL').then(() => console.log('resolved'), (e) => console.log(e.code, e.pid, e.message))`
   const ran = await runCommand('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script])
   t.regex(ran.stdout, new RegExp(`^EPERM ${root.pid} .*${root.pid}`), ran.stdout + ran.stderr)
-  t.true(PidFd.open(root.pid).isRunning())
+  const handle = PidFd.open(root.pid)
+  t.true(handle.isRunning())
+  // Root may: the tree goes, so nothing holds the test's pipe open.
+  t.is((await killTree(handle, 'SIGKILL', { wait: true })).length, 5)
+  handle.close()
+})
+
+testUnless(namespaceBlocker())("no stranger is ever taken for a descendant: a dead root's PID reused by a newcomer with a child", async (t) => {
+  // In a PID namespace the fixture gives a dead root's PID to a newcomer
+  // with a child, so /proc lists that child under the root's PID.
+  const trials = TIME_SCALE > 1 ? 5 : 20
+  const run = async (mode?: 'naive'): Promise<Record<string, number>> => {
+    const args = [...UNSHARE, process.execPath, join(__dirname, 'fixtures', 'tree-reuse.cjs'), String(mode ? 5 : trials), ...(mode ? [mode] : [])]
+    const ran = await runCommand('unshare', args, { timeoutMs: 120_000 })
+    if (ran.code !== 0) throw new Error(`the fixture failed (${ran.code ?? ran.signal}): ${ran.stderr}`)
+    return JSON.parse(ran.stdout) as Record<string, number>
+  }
+  const counts = await run()
+  t.log(JSON.stringify(counts))
+  t.true(counts.reused >= trials / 2)
+  t.is(counts.listedStranger, counts.reused, "/proc listed the stranger under the dead root's PID every time")
+  t.is(counts.foundNone, counts.reused, 'descendants() found nothing')
+  t.is(counts.signalledNone, counts.reused, 'killTree() signalled nothing')
+  t.is(counts.strangerKilled, 0)
+  // The control: killing what /proc lists, as PID-based tree killers do,
+  // kills the stranger every time.
+  const naive = await run('naive')
+  t.is(naive.strangerKilled, naive.reused)
 })

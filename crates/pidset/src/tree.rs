@@ -322,16 +322,20 @@ fn verified_children(
 ) -> Result<Vec<PidFd>> {
     scratch.clear();
     scratch.extend(proc_tree::children(parent.pid()));
+    scratch.retain(|&pid| !known(pid));
+    verified_children_of(parent, scratch)
+}
+
+/// The processes of `listed` (PIDs read as `parent`'s children) that still
+/// are: each opened, its parent PID read through its own pidfd, then the
+/// parent seen running, so that the PID it names is the parent's. A PID
+/// reused since the listing names a process that fails the check.
+fn verified_children_of(parent: &PidFd, listed: &[i32]) -> Result<Vec<PidFd>> {
     let mut children = Vec::new();
-    for &pid in scratch.iter() {
-        if known(pid) {
-            continue;
-        }
+    for &pid in listed {
         let Some(child) = open_listed(pid)? else {
             continue;
         };
-        // The child's parent, read through its own pidfd, then the parent
-        // seen running: the PID it names is the parent's.
         let Ok(info) = child.info() else {
             continue;
         };
@@ -349,5 +353,71 @@ fn open_listed(pid: i32) -> Result<Option<PidFd>> {
         // Gone (ESRCH), or a thread's ID rather than a process's.
         Err(err) if matches!(err.errno(), libc::ESRCH | libc::EINVAL | libc::ENOENT) => Ok(None),
         Err(err) => Err(err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::{Command, Stdio};
+
+    /// A `sh` that starts a `sleep` and waits, and the sleep's PID.
+    fn parent_with_child() -> (std::process::Child, i32) {
+        let mut sh = Command::new("sh")
+            .args(["-c", "sleep 100 & echo $!; wait"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut line = String::new();
+        use std::io::BufRead;
+        std::io::BufReader::new(sh.stdout.as_mut().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read");
+        (sh, line.trim().parse().expect("pid"))
+    }
+
+    fn end(mut child: std::process::Child, pid: i32) {
+        if let Ok(pidfd) = PidFd::open(pid) {
+            let _ = pidfd.send_signal(libc::SIGKILL);
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    #[test]
+    fn a_listed_pid_that_is_not_the_parents_child_is_refused() {
+        // What a reused PID looks like to the walk: /proc listed it under
+        // the parent, and by the time it is opened it names a process
+        // that is not the parent's child (here, the parent's sibling).
+        let (a, a_child) = parent_with_child();
+        let (b, b_child) = parent_with_child();
+        let parent = PidFd::open(a.id() as i32).expect("open");
+        let listed = vec![b_child];
+        let found = verified_children_of(&parent, &listed).expect("verify");
+        assert!(found.is_empty(), "a stranger was taken for a child");
+        let own = verified_children_of(&parent, &[a_child]).expect("verify");
+        assert_eq!(
+            own.iter().map(PidFd::pid).collect::<Vec<_>>(),
+            vec![a_child]
+        );
+        end(a, a_child);
+        end(b, b_child);
+    }
+
+    #[test]
+    fn a_child_handed_to_another_parent_is_not_taken() {
+        // The parent exited after the listing: its child now has another
+        // parent. (A newcomer with the parent's PID, whose children pass
+        // the parent-PID check, is refused by the parent's pidfd showing it
+        // exited: __test__/fixtures/tree-reuse.cjs forces that reuse.)
+        let (mut a, a_child) = parent_with_child();
+        let parent = PidFd::open(a.id() as i32).expect("open");
+        a.kill().expect("kill");
+        a.wait().expect("reap");
+        let found = verified_children_of(&parent, &[a_child]).expect("verify");
+        assert!(found.is_empty());
+        if let Ok(orphan) = PidFd::open(a_child) {
+            let _ = orphan.send_signal(libc::SIGKILL);
+        }
     }
 }

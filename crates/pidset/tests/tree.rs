@@ -168,13 +168,13 @@ fn kill_tree_without_the_root_leaves_it_running_and_not_stopped() {
 fn a_tree_that_keeps_forking_while_it_is_killed_leaves_nothing() {
     let _serial = serial();
     // Forks as fast as it can, for ever; every child sleeps. It says when
-    // it has a crowd of 300, and goes on.
+    // it has a crowd of 2,000, and goes on.
     let mut tree =
-        Tree::start("i=0; while :; do sleep 100 & i=$((i + 1)); [ $i = 300 ] && echo $$; done");
+        Tree::start("i=0; while :; do sleep 100 & i=$((i + 1)); [ $i = 2000 ] && echo $$; done");
     tree.pids(1);
     let root = PidFd::open(pid_of(&tree.root)).expect("open root");
     let killed = kill_tree(&root, libc::SIGKILL, true).expect("kill_tree");
-    assert!(killed.signalled.len() >= 300, "{}", killed.signalled.len());
+    assert!(killed.signalled.len() >= 2000, "{}", killed.signalled.len());
     all_exit(&killed.signalled);
     assert_eq!(tree.survivors(), Vec::<i32>::new());
 }
