@@ -27,6 +27,8 @@ release=$(basename "$kroot")
 vmlinuz=$kroot/boot/vmlinuz-$release
 moddir=$kroot/lib/modules/$release
 [ -d "$moddir" ] || moddir=$kroot/usr/lib/modules/$release
+# From 7.x Debian ships the kernel in the modules' directory.
+[ -f "$vmlinuz" ] || vmlinuz=$moddir/vmlinuz
 
 # --- the base image: busybox, node and its libraries, /init ---------------
 mkdir -p "$KERNELS/initrd"

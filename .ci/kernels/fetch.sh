@@ -45,12 +45,21 @@ pattern="^linux-image-${series//./\\.}[.-][0-9.+a-z-]*-amd64\$"
 package=$(apt-cache "${apt_opts[@]}" search --names-only "$pattern" | awk '{print $1}' |
   grep -vE 'cloud|-rt-|dbg|unsigned' | sort -V | tail -1)
 [ -n "$package" ] || { echo "fetch.sh: no $series kernel in $suite" >&2; exit 1; }
-(cd "$KERNELS/debs" && apt-get -q "${apt_opts[@]}" download "$package" >&2)
-deb=$(ls -t "$KERNELS/debs/${package}_"*.deb | head -1)
 release=${package#linux-image-}
+# From 7.x on, linux-image-* is an empty package that depends on the
+# kernel itself (linux-binary-*) and its modules (linux-modules-*).
+packages=("$package")
+if apt-cache "${apt_opts[@]}" show "$package" | grep -q "^Depends:.*linux-binary-$release"; then
+  packages=("linux-binary-$release" "linux-modules-$release")
+fi
+(cd "$KERNELS/debs" && apt-get -q "${apt_opts[@]}" download "${packages[@]}" >&2)
 rm -rf "${KERNELS:?}/$release"
-dpkg-deb -x "$deb" "$KERNELS/$release"
-ls "$KERNELS/$release/boot/vmlinuz-$release" >/dev/null
-rm -f "$deb"
+for name in "${packages[@]}"; do
+  deb=$(ls -t "$KERNELS/debs/${name}_"*.deb | head -1)
+  dpkg-deb -x "$deb" "$KERNELS/$release"
+  rm -f "$deb"
+done
+# The kernel: /boot/vmlinuz-RELEASE, or (7.x) in the modules' directory.
+ls "$KERNELS/$release/boot/vmlinuz-$release" 2>/dev/null || ls "$KERNELS/$release/usr/lib/modules/$release/vmlinuz" >/dev/null
 touch "$KERNELS/$release/.complete"
 echo "$KERNELS/$release"

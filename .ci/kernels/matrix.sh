@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # matrix.sh [SERIES...]: runs the whole ava suite under each kernel series,
 # then the behaviour suite through the portable front-end
-# (default: 5.10 6.1 6.12 6.16, the lines of Debian 11, 12 and 13 and the
-# first after 6.15's PIDFD_INFO_EXIT), each booted under qemu by boot.sh,
+# (default: 5.10 6.1 6.12 6.16 7.3, the lines of Debian 11, 12 and 13, the
+# first after 6.15's PIDFD_INFO_EXIT and the newest Debian serves, which has
+# 7.1's CLONE_PIDFD_AUTOKILL), each booted under qemu by boot.sh,
 # and fails naming every kernel on which a test failed. Run it after `npm
 # test` on the host, which builds the package, the fault build and the test
 # fixtures that the guests (without a compiler) use.
@@ -13,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export KERNELS=${KERNELS:-$PWD/target/kernels}
 here=.ci/kernels
-[ $# -gt 0 ] || set -- 5.10 6.1 6.12 6.16
+[ $# -gt 0 ] || set -- 5.10 6.1 6.12 6.16 7.3
 mkdir -p "$KERNELS/results"
 failed=()
 
@@ -37,7 +38,7 @@ progress() {
 }
 
 for series in "$@"; do
-  echo "kernel $series: fetching Debian's image unless cached in $KERNELS (5.10 57 MB, 6.1 71 MB, 6.12 109 MB, 6.16 170 MB)"
+  echo "kernel $series: fetching Debian's image unless cached in $KERNELS (5.10 57 MB, 6.1 71 MB, 6.12 109 MB, 6.16 170 MB, 7.3 121 MB)"
   dir=$(bash "$here/fetch.sh" "$series")
   release=$(basename "$dir")
   tap=$KERNELS/results/$release.tap
