@@ -42,6 +42,7 @@ export const EXIT_RECORD_LEN = native.EXIT_RECORD_LEN
 export const ExitState = native.ExitState
 export const ExitRecordSlot = native.ExitRecordSlot
 export const RusageSlot = native.RusageSlot
+export type RusageSlot = Native.RusageSlot
 export type ExitState = Native.ExitState
 export const probeKernelSupport = native.probeKernelSupport
 export type KernelSupport = Native.KernelSupport

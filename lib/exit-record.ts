@@ -9,24 +9,51 @@ import { signalName } from './signals'
 // The slots, taken once from the binding's enums into constants: the exit
 // path reads them for every exit.
 const { Fd: FD, State: STATE, Code: CODE, Signal: SIGNAL, HasRusage: HAS_RUSAGE, Rusage: RUSAGE } = ExitRecordSlot
+
+/**
+ * Each ResourceUsage field's slot. Checked both ways at compile time: a
+ * field of the interface without a slot is missing here, and a slot the
+ * binding adds without a field fails `EVERY_SLOT_USED` below.
+ */
+const SLOT = {
+  userCPUTime: RusageSlot.UserCpuTime,
+  systemCPUTime: RusageSlot.SystemCpuTime,
+  maxRSS: RusageSlot.MaxRss,
+  sharedMemorySize: RusageSlot.SharedMemorySize,
+  unsharedDataSize: RusageSlot.UnsharedDataSize,
+  unsharedStackSize: RusageSlot.UnsharedStackSize,
+  minorPageFault: RusageSlot.MinorPageFault,
+  majorPageFault: RusageSlot.MajorPageFault,
+  swappedOut: RusageSlot.SwappedOut,
+  fsRead: RusageSlot.FsRead,
+  fsWrite: RusageSlot.FsWrite,
+  ipcSent: RusageSlot.IpcSent,
+  ipcReceived: RusageSlot.IpcReceived,
+  signalsCount: RusageSlot.SignalsCount,
+  voluntaryContextSwitches: RusageSlot.VoluntaryContextSwitches,
+  involuntaryContextSwitches: RusageSlot.InvoluntaryContextSwitches,
+} as const satisfies Record<keyof ResourceUsage, RusageSlot>
+/** `true` only when every slot of the binding's RusageSlot has a field above. */
+const EVERY_SLOT_USED: [Exclude<RusageSlot, (typeof SLOT)[keyof typeof SLOT]>] extends [never] ? true : never = true
+void EVERY_SLOT_USED
 const {
-  UserCpuTime: USER_CPU,
-  SystemCpuTime: SYSTEM_CPU,
-  MaxRss: MAX_RSS,
-  SharedMemorySize: SHARED_MEMORY,
-  UnsharedDataSize: UNSHARED_DATA,
-  UnsharedStackSize: UNSHARED_STACK,
-  MinorPageFault: MINOR_FAULTS,
-  MajorPageFault: MAJOR_FAULTS,
-  SwappedOut: SWAPPED_OUT,
-  FsRead: FS_READ,
-  FsWrite: FS_WRITE,
-  IpcSent: IPC_SENT,
-  IpcReceived: IPC_RECEIVED,
-  SignalsCount: SIGNALS,
-  VoluntaryContextSwitches: VOLUNTARY_SWITCHES,
-  InvoluntaryContextSwitches: INVOLUNTARY_SWITCHES,
-} = RusageSlot
+  userCPUTime: USER_CPU,
+  systemCPUTime: SYSTEM_CPU,
+  maxRSS: MAX_RSS,
+  sharedMemorySize: SHARED_MEMORY,
+  unsharedDataSize: UNSHARED_DATA,
+  unsharedStackSize: UNSHARED_STACK,
+  minorPageFault: MINOR_FAULTS,
+  majorPageFault: MAJOR_FAULTS,
+  swappedOut: SWAPPED_OUT,
+  fsRead: FS_READ,
+  fsWrite: FS_WRITE,
+  ipcSent: IPC_SENT,
+  ipcReceived: IPC_RECEIVED,
+  signalsCount: SIGNALS,
+  voluntaryContextSwitches: VOLUNTARY_SWITCHES,
+  involuntaryContextSwitches: INVOLUNTARY_SWITCHES,
+} = SLOT
 
 /** The length of one record. */
 export const RECORD_LEN = EXIT_RECORD_LEN
