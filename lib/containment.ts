@@ -19,6 +19,26 @@ export function validateCgroupOption(value: unknown): string | null | undefined 
   return value
 }
 
+/** The cgroups this process made and has not removed yet. */
+const live = new Set<Containment>()
+let exitHookAdded = false
+
+/**
+ * At exit, every cgroup this process made that is empty by then is
+ * removed: the common case of a contained child that was never killed
+ * through killTree(). One whose processes live on stays, as systemd's
+ * scopes do while they have processes.
+ */
+function removeEmptiedAtExit(): void {
+  for (const containment of live) {
+    try {
+      containment.release()
+    } catch {
+      // Nothing more can be done at exit.
+    }
+  }
+}
+
 /** A child's cgroup, from its creation until it is removed. */
 export class Containment {
   readonly #cgroup: NativeCgroup
@@ -31,6 +51,11 @@ export class Containment {
    */
   constructor(parent: string | null, diesWithUs: boolean) {
     this.#cgroup = native(undefined, () => NativeCgroup.create(parent ?? undefined, diesWithUs))
+    live.add(this)
+    if (!exitHookAdded) {
+      exitHookAdded = true
+      process.once('exit', removeEmptiedAtExit)
+    }
   }
 
   /** What spawnChild() puts the child in. */
@@ -107,6 +132,7 @@ export class Containment {
     try {
       this.#cgroup.remove()
       this.#removed = true
+      live.delete(this)
     } catch (err) {
       // EBUSY: processes are still in it; it stays until they are killed.
       if (!failedWith(err, 'cgroup', constants.errno.EBUSY)) throw fromNative(err)

@@ -60,6 +60,6 @@ for name in "${packages[@]}"; do
   rm -f "$deb"
 done
 # The kernel: /boot/vmlinuz-RELEASE, or (7.x) in the modules' directory.
-ls "$KERNELS/$release/boot/vmlinuz-$release" 2>/dev/null || ls "$KERNELS/$release/usr/lib/modules/$release/vmlinuz" >/dev/null
+ls "$KERNELS/$release/boot/vmlinuz-$release" >/dev/null 2>&1 || ls "$KERNELS/$release/usr/lib/modules/$release/vmlinuz" >/dev/null
 touch "$KERNELS/$release/.complete"
 echo "$KERNELS/$release"
