@@ -2,11 +2,12 @@
 // stderr and exit status are checked, for every command and status.
 import { spawn as cpSpawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { readdirSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import test from 'ava'
 import { kernelSupport, PidFd } from '../index'
-import { ROOT, runCommand, survivors, TIME_SCALE, testUnless, type Ran } from './helpers'
+import { ROOT, runCommand, setprivBlocker, survivors, TIME_SCALE, testUnless, type Ran } from './helpers'
 
 const CLI = join(ROOT, 'lib', 'cli.js')
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
@@ -232,4 +233,25 @@ test('tree: the processes under a PID, indented under their parents; --kill ends
   t.deepEqual(await exited, [null, 'SIGKILL'])
   const gone = await pidset('tree', String(root.pid))
   t.is(gone.code, 1)
+})
+
+test('run: status 126 for a file that cannot be executed', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pidset-cli-'))
+  const file = join(dir, 'not-executable')
+  writeFileSync(file, 'echo never\n', { mode: 0o644 })
+  const ran = await pidset('run', '--', file)
+  rmSync(dir, { recursive: true })
+  t.is(ran.code, 126)
+  t.regex(ran.stderr, /^pidset run: cannot run .*EACCES\n$/)
+  t.is(ran.stdout, '')
+})
+
+testUnless(setprivBlocker())('kill: status 1 naming the PID when a process may not be signalled', async (t) => {
+  const target = waiter(0)
+  t.teardown(() => target.kill('SIGKILL'))
+  const ran = await runCommand('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'kill', String(target.pid)])
+  t.is(ran.code, 1)
+  t.regex(ran.stderr, new RegExp(`^pidset kill: cannot signal PID ${target.pid}: .*EPERM`))
+  t.is(target.exitCode, null)
+  t.is(target.signalCode, null)
 })
