@@ -34,6 +34,13 @@ run consumer.cjs
 run consumer.mjs
 run node_modules/typescript/bin/tsc -p tsconfig.json
 echo "typescript ok"
+# The command the package installs, as a user runs it from node_modules/.bin.
+version=$(env PATH="$work/bin:$PWD/node_modules/.bin" pidset --version)
+[ "$version" = "$(node -p "require('$repo/package.json').version")" ] || { echo "pidset --version said: $version" >&2; exit 1; }
+status=0
+env PATH="$work/bin:$PWD/node_modules/.bin" pidset run -- sh -c 'exit 4' 2>/dev/null || status=$?
+[ "$status" = 4 ] || { echo "pidset run -- sh -c 'exit 4' exited $status" >&2; exit 1; }
+echo "the pidset command ok ($version)"
 
 # The two ways README gives to use a local build before anything is
 # published. The root tarball alone has no binary (its platform packages
