@@ -255,3 +255,19 @@ testUnless(setprivBlocker())('kill: status 1 naming the PID when a process may n
   t.is(target.exitCode, null)
   t.is(target.signalCode, null)
 })
+
+test('a reader that stops early ends the output quietly: no EPIPE trace', async (t) => {
+  // A command line of 200 KB: more than a pipe holds, so the write is
+  // still going when the reader goes away.
+  const long = cpSpawn('sh', ['-c', 'sleep 100; :', 'x'.repeat(100_000), 'y'.repeat(100_000)], { stdio: 'ignore' })
+  t.teardown(() => long.kill('SIGKILL'))
+  const proc = cpSpawn(process.execPath, [CLI, 'tree', String(long.pid)], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d))
+  // Read one chunk, then close our end, as `| head -1` does.
+  await once(proc.stdout!, 'data')
+  proc.stdout!.destroy()
+  const [code] = await once(proc, 'close')
+  t.is(stderr, '')
+  t.is(code, 0)
+})

@@ -69,6 +69,12 @@ function usage(message: string, command?: string): number {
 }
 
 if (require.main === module) {
+  // A reader that stops early (`pidset tree 1 | head`) is not an error:
+  // end quietly, as a program killed by SIGPIPE would, without a trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+    process.exit(STATUS.ok)
+  })
   main(process.argv.slice(2)).then(
     (status) => {
       process.exitCode = status
