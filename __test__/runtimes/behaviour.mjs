@@ -208,9 +208,13 @@ const statusIs = (actual, expected) => actual === expected || (!kernelSupport().
   const { Worker } = await import('node:worker_threads')
   const before = threads().filter((n) => n === 'pidset-exits').length
   const worker = new Worker(join(here, 'worker.mjs'))
+  // Listened to from the start: a worker that exits right after posting has
+  // its message delivered as it exits, in the same callback as 'exit', so a
+  // listener added once the message is read would miss it.
+  const exited = once(worker, 'exit')
   const [message] = await once(worker, 'message')
   check('a worker waits for its own child', message === 'exit 6', String(message))
-  await once(worker, 'exit')
+  await exited
   const pending = new Worker(join(here, 'worker.mjs'), { workerData: 'pending' })
   await once(pending, 'message')
   await pending.terminate()
