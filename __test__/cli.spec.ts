@@ -101,11 +101,16 @@ test('wait: one line per exit as it happens, with the code or signal; status 0',
   while (text.trim().split('\n').length < 2) text += String((await once(parent.stdout!, 'data'))[0])
   const [first, second] = text.trim().split('\n').map(Number)
   const cli = started(['wait', String(first), String(second)])
+  let printed = ''
+  cli.proc.stdout!.on('data', (d: Buffer) => (printed += d))
   await pidfdsOpen(cli.proc.pid!, 2)
+  // One after the other, the first reported before the second ends: the
+  // lines come in the order the exits happen.
   writeFileSync(join(dir, 'a'), 'go\n')
+  while (!printed.includes('\n')) await once(cli.proc.stdout!, 'data')
   const secondFd = PidFd.open(second)
   secondFd.kill('SIGTERM')
-  await secondFd.wait({ timeout: 10_000 }).finally(() => secondFd.close())
+  secondFd.close()
   const ran = await cli.done
   t.is(ran.code, 0, ran.stderr)
   const lines = ran.stdout.trim().split('\n')
