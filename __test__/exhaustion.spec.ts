@@ -10,20 +10,22 @@ test('EMFILE from open() and add() at the open-files limit; the set keeps workin
   const script = `
     const { PidFd, PidSet } = require('./index.js');
     const { spawn } = require('node:child_process');
-    const fs = require('node:fs');
+    const { atFdLimit, releaseFds } = require('./__test__/fixtures/fd-limit.cjs');
     process.on('unhandledRejection', (e) => { console.log('unhandled', e.code); process.exit(1) });
     const a = spawn('sleep', ['1000'], { stdio: 'ignore' });
     const b = spawn('sleep', ['1000'], { stdio: 'ignore' });
     const set = new PidSet([a.pid]);
     // The poller exists before the limit is reached: a wait is pending.
     const first = set.waitAny();
-    const filler = [];
-    for (;;) { try { filler.push(fs.openSync('/dev/null', 'r')) } catch { break } }
-    try { PidFd.open(b.pid); console.log('opened') } catch (e) { console.log('open', e.code, e.syscall, e.pid === b.pid) }
-    try { set.add(b.pid); console.log('added') } catch (e) { console.log('add', e.code, e.syscall, e.pid === b.pid, set.size) }
-    for (const fd of filler) fs.closeSync(fd);
-    a.kill('SIGKILL');
-    first.then(async (info) => {
+    (async () => {
+      const open = await atFdLimit(() => PidFd.open(b.pid), (pidfd) => pidfd.close());
+      const add = await atFdLimit(() => set.add(b.pid), () => set.delete(b.pid));
+      releaseFds();
+      for (const [name, { error }] of [['open', open], ['add', add]]) {
+        console.log(name, error && error.code, error && error.syscall, error && error.pid === b.pid, set.size);
+      }
+      a.kill('SIGKILL');
+      const info = await first;
       console.log('first', info.pid === a.pid, info.signal);
       set.add(b.pid);
       const second = set.waitAny();
@@ -31,12 +33,12 @@ test('EMFILE from open() and add() at the open-files limit; the set keeps workin
       const next = await second;
       console.log('second', next.pid === b.pid, next.signal, set.size);
       set.close();
-    });`
+    })();`
   // Node raises the soft limit to the hard one at start-up: set both.
   const run = await runNode(['-e', `require('node:child_process').execFileSync('sh', ['-c', 'ulimit -n 64 && exec "$0" -e "$1"', process.execPath, ${JSON.stringify(script)}], { stdio: 'inherit', cwd: process.cwd() })`])
   t.is(run.code, 0, run.stderr)
   assertLinesWithChildStatuses(t, run.stdout.trim().split('\n'), [
-    'open EMFILE pidfd_open true',
+    'open EMFILE pidfd_open true 1',
     'add EMFILE pidfd_open true 1',
     'first true <SIGKILL>',
     'second true <SIGKILL> 0',
