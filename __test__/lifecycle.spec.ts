@@ -183,5 +183,5 @@ test('an unsupported platform gets one clear error naming the supported ones', a
   const err = JSON.parse(run.stdout) as { code: string; message: string }
   t.is(err.code, 'ERR_PIDSET_UNSUPPORTED_PLATFORM')
   t.regex(err.message, /does not support darwin-/)
-  t.regex(err.message, /linux-x64-gnu, linux-arm64-gnu/)
+  t.regex(err.message, /linux-x64-gnu, linux-arm64-gnu, linux-x64-musl, linux-arm64-musl/)
 })

@@ -4,7 +4,7 @@ import type * as Native from '../binding'
 import { loadError } from './errors'
 
 /** The platforms with a prebuilt package: `pidset-<platform>`. */
-export const SUPPORTED_PLATFORMS = ['linux-x64-gnu', 'linux-arm64-gnu'] as const
+export const SUPPORTED_PLATFORMS = ['linux-x64-gnu', 'linux-arm64-gnu', 'linux-x64-musl', 'linux-arm64-musl'] as const
 
 function thisPlatform(): string {
   if (process.platform !== 'linux') return `${process.platform}-${process.arch}`
@@ -24,7 +24,7 @@ function load(): typeof Native {
       ? `pidset could not load its native binary for ${platform}: neither the package pidset-${platform} nor a local build (pidset.${platform}.node beside binding.js) is installed. ` +
         `npm installs pidset-${platform} with pidset from the registry unless optional dependencies are omitted; ` +
         `a packed local build needs its tarball installed too (README, Install)`
-      : `pidset does not support ${platform}: it runs on Linux with glibc, on x64 and arm64 (${SUPPORTED_PLATFORMS.join(', ')})`
+      : `pidset does not support ${platform}: it runs on Linux with glibc or musl, on x64 and arm64 (${SUPPORTED_PLATFORMS.join(', ')})`
     throw loadError(message, cause, supported)
   }
 }

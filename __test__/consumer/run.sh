@@ -59,6 +59,26 @@ if [ -f "$repo/pidset.linux-x64-gnu.node" ]; then
   cp "$here/consumer.cjs" . && run consumer.cjs
   echo "path install ok"
 fi
+
+# npm picks the platform package by its os, cpu and libc fields: with all
+# four as optional dependencies (as published), a glibc x64 machine gets
+# the gnu one and an Alpine x64 machine the musl one (--libc tells npm
+# which it is on; __test__/musl/run.sh then runs the musl install).
+for platform in linux-arm64-gnu linux-x64-musl linux-arm64-musl; do
+  [ -f "$repo/npm/$platform/pidset.$platform.node" ] || { echo "consumer test: run npm/build.sh first" >&2; exit 1; }
+  ( cd "$repo/npm/$platform" && npm pack --silent --pack-destination "$work" >/dev/null )
+done
+for libc in glibc musl; do
+  mkdir "$work/select-$libc" && cd "$work/select-$libc"
+  optional=$(for p in linux-x64-gnu linux-arm64-gnu linux-x64-musl linux-arm64-musl; do
+    printf '"pidset-%s": "file:%s",' "$p" "$(ls "$work/pidset-$p-"*.tgz)"; done)
+  echo "{ \"name\": \"pidset-select\", \"private\": true, \"dependencies\": { \"pidset\": \"file:$(ls "$work"/pidset-0*.tgz)\" }, \"optionalDependencies\": { ${optional%,} } }" > package.json
+  npm install --no-audit --no-fund --silent --os=linux --cpu=x64 --libc=$libc
+  chosen=$(cd node_modules && ls -d pidset-linux-* | tr '\n' ' ')
+  expected="pidset-linux-x64-$([ $libc = glibc ] && echo gnu || echo musl) "
+  [ "$chosen" = "$expected" ] || { echo "npm install --libc=$libc chose: $chosen" >&2; exit 1; }
+  echo "x64 $libc: npm installs $chosen"
+done
 cd "$work/app"
 
 echo "== binary report"

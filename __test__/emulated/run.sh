@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The arm64 package, tested on this x64 machine: the binary npm/build.sh
-# made runs __test__/emulated/arm64.test.cjs under arm64 Node 22 and 24
+# made runs __test__/emulated/platform.test.cjs under arm64 Node 22 and 24
 # (.ci/node/versions.sh; the binaries from the npm registry) through
 # qemu-user. Needs root for apt-get; the C libraries come from Debian.
 set -euo pipefail
@@ -41,5 +41,5 @@ for version in "${NODE_ARM64_VERSIONS[@]}"; do
   echo "== emulated: $(qemu-aarch64-static -L "$sysroot" "$node" -p 'process.arch + " Node " + process.version')"
   # Run the file itself: `node --test` would spawn a child with an arm64
   # execPath, which the kernel cannot run without binfmt_misc.
-  timeout 300 qemu-aarch64-static -L "$sysroot" "$node" __test__/emulated/arm64.test.cjs
+  timeout 300 qemu-aarch64-static -L "$sysroot" "$node" __test__/emulated/platform.test.cjs
 done

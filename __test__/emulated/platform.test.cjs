@@ -1,13 +1,22 @@
-// The arm64 build under emulated arm64 Node (qemu-user). node:test, not
-// ava: ava starts its workers with process.execPath, an arm64 binary the
-// kernel cannot run without binfmt_misc. Run by __test__/emulated/run.sh.
+// A platform package tested where ava cannot run: the arm64 glibc build
+// under emulated arm64 Node (qemu-user; __test__/emulated/run.sh), and the
+// musl builds under a musl Node in a root with no glibc (x64 natively, arm64
+// emulated; __test__/musl/run.sh). node:test, not ava: ava starts its
+// workers with process.execPath, an arm64 binary the kernel cannot run
+// without binfmt_misc.
+//
+// PIDSET_PLATFORM names the package under test (linux-arm64-gnu,
+// linux-x64-musl, linux-arm64-musl); PIDSET_PACKAGE is what to require
+// (this repository by default; 'pidset' where it was installed).
 'use strict'
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { spawn } = require('node:child_process')
 const { once } = require('node:events')
 const { readFileSync } = require('node:fs')
-const { PidFd, PidSet } = require('../..')
+const platform = process.env.PIDSET_PLATFORM ?? 'linux-arm64-gnu'
+const pidset = require(process.env.PIDSET_PACKAGE ?? '../..')
+const { PidFd, PidSet } = pidset
 
 const children = new Set()
 process.on('exit', () => {
@@ -59,10 +68,13 @@ function holdUntilZombie(pid) {
   while (!isZombie(pid)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1)
 }
 
-test('runs as arm64 with the arm64 binary', () => {
-  assert.equal(process.arch, 'arm64')
+test(`runs on ${platform} with that platform's binary`, () => {
+  const [, arch, libc] = platform.split('-')
+  assert.equal(process.arch, arch)
+  const glibc = process.report.getReport().header.glibcVersionRuntime
+  assert.equal(glibc === undefined ? 'musl' : 'gnu', libc, `glibc ${glibc}`)
   const loaded = Object.keys(require.cache).filter((f) => f.endsWith('.node'))
-  assert.deepEqual(loaded.map((f) => f.split('/').pop()), ['pidset.linux-arm64-gnu.node'])
+  assert.deepEqual(loaded.map((f) => f.split('/').pop()), [`pidset.${platform}.node`])
 })
 
 test('open, tryWait, kill and wait report a signal', async () => {
@@ -131,7 +143,7 @@ test('PidSet waitAny and waitAll', async () => {
 test('spawn(): exit code and rusage, output(), and a start failure', async () => {
   // qemu-user runs clone(CLONE_VM | CLONE_VFORK) as a plain fork and may
   // not know CLONE_PIDFD: the start must still work and report failures.
-  const { spawn: pidsetSpawn } = require('../..')
+  const { spawn: pidsetSpawn } = pidset
   const child = pidsetSpawn('sh', ['-c', 'echo out; echo err >&2; exit 7'])
   const { stdout, stderr, exit } = await child.output()
   assert.equal(stdout, 'out\n')
