@@ -186,8 +186,13 @@ export declare enum ExitRecordSlot {
   Signal = 3,
   /** 1 if resource usage follows, else 0. */
   HasRusage = 4,
+  /**
+   * 1 if a signal ended it and it dumped core, 0 if it did not (or exited
+   * normally), -1 when its status is not known.
+   */
+  CoreDumped = 5,
   /** The first of the [`RusageSlot`]s. */
-  Rusage = 5,
+  Rusage = 6,
 }
 
 /** What a record says of its process. */

@@ -199,7 +199,7 @@ test("run: the command's status (128 + N for a signal), 127 when not found, a re
   const term = await pidset('run', '--json', '--', 'sh', '-c', 'kill -TERM $$')
   t.is(term.code, 128 + 15)
   const summary = JSON.parse(term.stderr) as Record<string, unknown>
-  t.like(summary, { command: 'sh', exitCode: null, signal: 'SIGTERM', timedOut: false })
+  t.like(summary, { command: 'sh', exitCode: null, signal: 'SIGTERM', coreDumped: false, timedOut: false })
   t.is(typeof summary.userCPUSeconds, 'number')
   const missing = await pidset('run', '--', 'no-such-command-here')
   t.is(missing.code, 127)

@@ -49,7 +49,7 @@ export function millisecondsOf(value: string | undefined, option: string): numbe
 
 /** How a process ended, in words. */
 export function describeExit(exit: ExitInfo): string {
-  if (exit.signal !== null) return `killed by ${exit.signal}`
+  if (exit.signal !== null) return `killed by ${exit.signal}${exit.coreDumped ? ' (core dumped)' : ''}`
   if (exit.exitCode !== null) return `exited with code ${exit.exitCode}`
   return 'exited (its status is not known here)'
 }

@@ -77,7 +77,7 @@ export async function run(args: string[], err: NodeJS.WritableStream): Promise<n
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   const { userCPUTime, systemCPUTime, maxRSS } = exit.rusage
   if (values.json) {
-    err.write(`${JSON.stringify({ command, exitCode: exit.exitCode, signal: exit.signal, timedOut, seconds: round(seconds), userCPUSeconds: round(userCPUTime / 1e6), systemCPUSeconds: round(systemCPUTime / 1e6), maxRSSKiB: maxRSS })}\n`)
+    err.write(`${JSON.stringify({ command, exitCode: exit.exitCode, signal: exit.signal, coreDumped: exit.coreDumped, timedOut, seconds: round(seconds), userCPUSeconds: round(userCPUTime / 1e6), systemCPUSeconds: round(systemCPUTime / 1e6), maxRSSKiB: maxRSS })}\n`)
   } else {
     const rss = maxRSS === null ? 'not known' : `${(maxRSS / 1024).toFixed(1)} MiB`
     err.write(`pidset run: ${command} ${describeExit(exit)}${timedOut ? ' (timed out)' : ''} in ${seconds.toFixed(2)} s: user ${(userCPUTime / 1e6).toFixed(2)} s, system ${(systemCPUTime / 1e6).toFixed(2)} s, max RSS ${rss}\n`)

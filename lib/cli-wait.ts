@@ -40,7 +40,7 @@ export async function wait(args: string[], out: NodeJS.WriteStream, err: NodeJS.
   const progress = out.isTTY && pids.length > 1 ? new Progress(out, pids.length) : undefined
   const report = (exit: ExitInfo): void => {
     const line = values.json
-      ? JSON.stringify({ pid: exit.pid, exitCode: exit.exitCode, signal: exit.signal, seconds: Number(seconds().toFixed(3)) })
+      ? JSON.stringify({ pid: exit.pid, exitCode: exit.exitCode, signal: exit.signal, coreDumped: exit.coreDumped, seconds: Number(seconds().toFixed(3)) })
       : `${exit.pid} ${describeExit(exit)} after ${seconds().toFixed(2)} s`
     progress?.clear()
     out.write(`${line}\n`)

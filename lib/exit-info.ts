@@ -53,6 +53,13 @@ export interface ExitInfo {
   readonly exitCode: number | null
   /** The signal that ended it (`'SIGKILL'`), when that is known. */
   readonly signal: SignalName | null
+  /**
+   * Whether it dumped core (a signal such as SIGSEGV or SIGABRT ended it,
+   * and the kernel wrote the dump): false when it exited normally or a
+   * signal ended it without a dump; null when the kernel's status is not
+   * known (see `exitCode`), or came from child_process, which does not say.
+   */
+  readonly coreDumped: boolean | null
   /** What it used (our own children only); null when unknown. */
   readonly rusage: Readonly<ResourceUsage> | null
 }

@@ -63,6 +63,8 @@ export class ExitKnowledge {
     if (isComplete(info) || !this.#fallback) return info
     const status = this.#fallback()
     if (!status || (status.exitCode === null && status.signal === null)) return info
-    return Object.freeze({ ...info, exitCode: status.exitCode, signal: status.signal })
+    // child_process does not say whether a signal dumped core.
+    const coreDumped = status.exitCode !== null ? false : null
+    return Object.freeze({ ...info, exitCode: status.exitCode, signal: status.signal, coreDumped })
   }
 }

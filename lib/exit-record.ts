@@ -8,7 +8,7 @@ import { signalName } from './signals'
 
 // The slots, taken once from the binding's enums into constants: the exit
 // path reads them for every exit.
-const { Fd: FD, State: STATE, Code: CODE, Signal: SIGNAL, HasRusage: HAS_RUSAGE, Rusage: RUSAGE } = ExitRecordSlot
+const { Fd: FD, State: STATE, Code: CODE, Signal: SIGNAL, HasRusage: HAS_RUSAGE, CoreDumped: CORE_DUMPED, Rusage: RUSAGE } = ExitRecordSlot
 
 /**
  * Each ResourceUsage field's slot. Checked both ways at compile time: a
@@ -80,10 +80,12 @@ export function failureIndex(records: Float64Array, at: number): number {
 export function decodeExit(records: Float64Array, at: number, pid: number): ExitInfo {
   const code = records[at + CODE]
   const signal = records[at + SIGNAL]
+  const coreDumped = records[at + CORE_DUMPED]
   return Object.freeze({
     pid,
     exitCode: code >= 0 ? code : null,
     signal: signal > 0 ? signalName(signal) : null,
+    coreDumped: coreDumped >= 0 ? coreDumped === 1 : null,
     rusage: records[at + HAS_RUSAGE] === 1 ? decodeRusage(records, at + RUSAGE) : null,
   })
 }

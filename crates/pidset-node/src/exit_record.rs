@@ -5,7 +5,7 @@
 //! `lib/exit-record.ts` reads it back.
 
 use napi_derive::napi;
-use pidset::{ExitInfo, ResourceUsage};
+use pidset::{ExitInfo, ExitStatus, ResourceUsage};
 
 /// What a record says of its process.
 #[napi]
@@ -38,8 +38,11 @@ pub enum ExitRecordSlot {
     Signal = 3,
     /// 1 if resource usage follows, else 0.
     HasRusage = 4,
+    /// 1 if a signal ended it and it dumped core, 0 if it did not (or exited
+    /// normally), -1 when its status is not known.
+    CoreDumped = 5,
     /// The first of the [`RusageSlot`]s.
-    Rusage = 5,
+    Rusage = 6,
 }
 
 /// The slots of the resource usage, from [`ExitRecordSlot::Rusage`] on, in
@@ -83,12 +86,13 @@ pub enum RusageSlot {
 /// How many doubles one record takes: the slots above and the 16 of the
 /// resource usage.
 #[napi]
-pub const EXIT_RECORD_LEN: u32 = 21;
+pub const EXIT_RECORD_LEN: u32 = 22;
 const FD: usize = ExitRecordSlot::Fd as usize;
 const STATE: usize = ExitRecordSlot::State as usize;
 const CODE: usize = ExitRecordSlot::Code as usize;
 const SIGNAL: usize = ExitRecordSlot::Signal as usize;
 const HAS_RUSAGE: usize = ExitRecordSlot::HasRusage as usize;
+const CORE_DUMPED: usize = ExitRecordSlot::CoreDumped as usize;
 const RUSAGE: usize = ExitRecordSlot::Rusage as usize;
 // The length covers the last slot.
 const _: () = assert!(
@@ -107,6 +111,13 @@ pub fn write(out: &mut [f64], fd: i32, state: ExitState, info: Option<&ExitInfo>
     let status = info.and_then(|i| i.status);
     out[CODE] = f64::from(status.and_then(|s| s.code()).unwrap_or(-1));
     out[SIGNAL] = f64::from(status.and_then(|s| s.signal()).unwrap_or(0));
+    out[CORE_DUMPED] = match status {
+        Some(ExitStatus::Signaled {
+            core_dumped: true, ..
+        }) => 1.0,
+        Some(_) => 0.0,
+        None => -1.0,
+    };
     match info.and_then(|i| i.rusage) {
         Some(ru) => {
             out[HAS_RUSAGE] = 1.0;
@@ -123,6 +134,7 @@ pub fn write_failure(out: &mut [f64], fd: i32, index: usize) {
     out[STATE] = f64::from(ExitState::Failed as i32);
     out[CODE] = index as f64;
     out[HAS_RUSAGE] = 0.0;
+    out[CORE_DUMPED] = -1.0;
 }
 
 fn write_rusage(out: &mut [f64], ru: &ResourceUsage) {
