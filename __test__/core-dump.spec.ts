@@ -25,6 +25,9 @@ function coreFileBlocker(): string | null {
   if (pattern === '' || pattern.startsWith('|') || pattern.includes('/')) {
     return `coreDumped: core_pattern is ${JSON.stringify(pattern)}, not a file in the working directory`
   }
+  // The shells below raise their soft core limit to unlimited: the hard one must allow it.
+  const hard = /^Max core file size\s+\S+\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1]
+  if (hard !== 'unlimited') return `coreDumped: the hard core file size limit is ${hard ?? 'not known'}, not unlimited`
   return null
 }
 
