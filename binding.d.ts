@@ -245,6 +245,12 @@ export interface KernelSupport {
   signalScope: boolean
   /** `PIDFD_GET_*_NAMESPACE` (6.11): `pidfd.namespace()`. */
   namespaces: boolean
+  /**
+   * `PIDFD_INFO_SUPPORTED_MASK` (after 6.18; 7.3 has it): the kernel lists
+   * what `PIDFD_GET_INFO` answers, so `getInfo` and `exitInfo` are read
+   * from that list rather than found by starting and reaping a child.
+   */
+  supportedMask: boolean
 }
 
 /**
@@ -311,7 +317,10 @@ export declare enum Operation {
   Cgroup = 'cgroup',
 }
 
-/** Probes the running kernel (it forks and reaps one short-lived child). */
+/**
+ * Probes the running kernel (before 7.x it forks and reaps one short-lived
+ * child).
+ */
 export declare function probeKernelSupport(): KernelSupport
 
 /** What the kernel knows of a running process: `pidfd.info()`. */

@@ -74,6 +74,16 @@ test('a child that child_process already reaped still has its exit status (with 
   pidfd.close()
 })
 
+test("kernelSupport() reads what the kernel lists where it lists it (7.x), and the list is what the kernel does", (t) => {
+  const support = kernelSupport()
+  // PIDFD_INFO_SUPPORTED_MASK: not in 6.18, in 7.3 (the kernels tested here).
+  if (kernelAtLeast(7, 0)) t.true(support.supportedMask)
+  if (!kernelAtLeast(6, 19)) t.false(support.supportedMask)
+  // exitInfo, read from the list or found by trying, is checked against the
+  // kernel's behaviour by the test above; a list implies the ioctl.
+  if (support.supportedMask) t.true(support.getInfo)
+})
+
 test('several waits settle with the same ExitInfo, and later ones at once', async (t) => {
   const child = sleeper(t)
   const pidfd = PidFd.open(child.pid)

@@ -35,6 +35,10 @@ pub struct KernelSupport {
     pub signal_scope: bool,
     /// `PIDFD_GET_*_NAMESPACE` (6.11): `pidfd.namespace()`.
     pub namespaces: bool,
+    /// `PIDFD_INFO_SUPPORTED_MASK` (after 6.18; 7.3 has it): the kernel lists
+    /// what `PIDFD_GET_INFO` answers, so `getInfo` and `exitInfo` are read
+    /// from that list rather than found by starting and reaping a child.
+    pub supported_mask: bool,
 }
 
 impl From<pidset::KernelSupport> for KernelSupport {
@@ -52,6 +56,7 @@ impl From<pidset::KernelSupport> for KernelSupport {
             pidfs,
             signal_scope,
             namespaces,
+            supported_mask,
         } = k;
         Self {
             pidfd_open,
@@ -64,11 +69,13 @@ impl From<pidset::KernelSupport> for KernelSupport {
             pidfs,
             signal_scope,
             namespaces,
+            supported_mask,
         }
     }
 }
 
-/// Probes the running kernel (it forks and reaps one short-lived child).
+/// Probes the running kernel (before 7.x it forks and reaps one short-lived
+/// child).
 #[napi]
 pub fn probe_kernel_support(env: Env) -> Result<KernelSupport> {
     pidset::kernel_support()

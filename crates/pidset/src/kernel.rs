@@ -13,7 +13,9 @@ use crate::support;
 use crate::sys::clone_exec::reap_child;
 use crate::sys::fork_exit::fork_exiting;
 use crate::sys::peer_pidfd::peer_pidfd;
-use crate::sys::pidfd_info::{reaped_exit_status, record_exit_info_support, ReapedStatus};
+use crate::sys::pidfd_info::{
+    reaped_exit_status, record_exit_info_support, supported_mask, ReapedStatus, PIDFD_INFO_EXIT,
+};
 use crate::sys::pidfd_send_signal::pidfd_send_signal;
 use crate::sys::waitid::peek_exit;
 
@@ -43,6 +45,11 @@ pub struct KernelSupport {
     pub signal_scope: bool,
     /// `PIDFD_GET_*_NAMESPACE` (6.11): [`PidFd::namespace`].
     pub namespaces: bool,
+    /// `PIDFD_INFO_SUPPORTED_MASK` (after 6.18; 7.3 has it): the kernel
+    /// lists what `PIDFD_GET_INFO` can answer, so `get_info` and
+    /// `exit_info` are read from that list instead of found by starting and
+    /// reaping a child.
+    pub supported_mask: bool,
 }
 
 /// Probes the running kernel. It opens a pidfd to this process and starts
@@ -64,13 +71,22 @@ pub fn kernel_support() -> Result<KernelSupport> {
                 pidfs: false,
                 signal_scope: false,
                 namespaces: false,
+                supported_mask: false,
             })
         }
         Err(e) => return Err(e),
     };
     // This process is not its own child: ECHILD if P_PIDFD is known at all.
     let waitid_pidfd = !matches!(peek_exit(own.as_fd()), Err(libc::EINVAL));
-    let (get_info, exit_info) = probe_exit_info()?;
+    let listed = supported_mask(own.as_fd());
+    let (get_info, exit_info) = match listed {
+        Some(mask) => {
+            let kept = mask & PIDFD_INFO_EXIT != 0;
+            record_exit_info_support(kept);
+            (true, kept)
+        }
+        None => probe_exit_info()?,
+    };
     Ok(KernelSupport {
         pidfd_open: true,
         waitid_pidfd,
@@ -88,6 +104,7 @@ pub fn kernel_support() -> Result<KernelSupport> {
             Err(libc::EINVAL)
         ),
         namespaces: !matches!(own.namespace(Namespace::Uts), Err(e) if e.errno() == libc::ENOTTY || e.errno() == libc::EINVAL),
+        supported_mask: listed.is_some(),
     })
 }
 
@@ -107,8 +124,9 @@ fn probe_peer_pidfd() -> bool {
     !matches!(peer_pidfd(a.as_fd()), Err(libc::ENOPROTOOPT))
 }
 
-/// Whether PIDFD_GET_INFO exists, and gives a reaped process's status.
-fn probe_exit_info() -> Result<(bool, bool)> {
+/// Whether PIDFD_GET_INFO exists, and gives a reaped process's status,
+/// found by trying: a child of ours, opened as a zombie, then reaped.
+pub(crate) fn probe_exit_info() -> Result<(bool, bool)> {
     let child = fork_exiting(7).map_err(|errno| crate::Error::new(errno, "fork", None))?;
     // A zombie can be opened; it cannot be reaped until reap_child below.
     let opened = PidFd::open(child);
@@ -119,4 +137,24 @@ fn probe_exit_info() -> Result<(bool, bool)> {
     let known = matches!(reaped_exit_status(pidfd.as_fd(), true), ReapedStatus::Known(s) if s.code() == Some(7));
     record_exit_info_support(known);
     Ok((support::PIDFD_GET_INFO.is_present(), known))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where the kernel lists its features, the list agrees with trying them.
+    #[test]
+    fn the_kernels_list_agrees_with_trying() {
+        let own = PidFd::open(std::process::id() as i32).expect("pidfd_open of this process");
+        let Some(mask) = supported_mask(own.as_fd()) else {
+            eprintln!(
+                "skipped: this kernel does not list its PIDFD_GET_INFO features (before 7.x)"
+            );
+            return;
+        };
+        let tried = probe_exit_info().expect("the probe child");
+        assert_eq!(tried, (true, mask & PIDFD_INFO_EXIT != 0));
+        assert!(kernel_support().expect("kernel_support").supported_mask);
+    }
 }

@@ -28,6 +28,46 @@ struct PidfdInfo {
 
 const _: () = assert!(std::mem::size_of::<PidfdInfo>() == 64);
 
+/// `struct pidfd_info` as far as `supported_mask` (80 bytes): the first
+/// version, the core-dump fields (Linux 6.16) and the mask of the flags the
+/// kernel supports (after 6.18).
+#[repr(C)]
+#[derive(Default)]
+struct PidfdInfoWithSupported {
+    first: PidfdInfo,
+    /// `coredump_mask` and `coredump_signal`: filled in only when asked
+    /// for, which pidset does not do (`ExitInfo.coreDumped` comes from the
+    /// status word, on every kernel).
+    _coredump: [u32; 2],
+    supported_mask: u64,
+}
+
+const _: () = assert!(std::mem::size_of::<PidfdInfoWithSupported>() == 80);
+
+/// A published size of `struct pidfd_info`. The request number encodes the
+/// size, so each layout has its own, computed from the layout itself: the
+/// kernel can never be told a size other than the buffer's.
+trait InfoLayout: Default {
+    /// `_IOWR(0xFF, 11, Self)`.
+    const REQUEST: libc::c_ulong =
+        (3 << 30) | ((std::mem::size_of::<Self>() as libc::c_ulong) << 16) | (0xFF << 8) | 11;
+    /// The `mask` field, which the caller fills with what it asks for and
+    /// the kernel with what it answered.
+    fn mask(&mut self) -> &mut u64;
+}
+
+impl InfoLayout for PidfdInfo {
+    fn mask(&mut self) -> &mut u64 {
+        &mut self.mask
+    }
+}
+
+impl InfoLayout for PidfdInfoWithSupported {
+    fn mask(&mut self) -> &mut u64 {
+        &mut self.first.mask
+    }
+}
+
 /// `PIDFD_INFO_PID` from `<linux/pidfd.h>`: `pid`, `tgid` and `ppid` are set.
 const PIDFD_INFO_PID: u64 = 1 << 0;
 /// `PIDFD_INFO_CREDS`: the credentials are set.
@@ -35,32 +75,22 @@ const PIDFD_INFO_CREDS: u64 = 1 << 1;
 /// `PIDFD_INFO_CGROUPID`: `cgroupid` is set.
 const PIDFD_INFO_CGROUPID: u64 = 1 << 2;
 /// `PIDFD_INFO_EXIT` from `<linux/pidfd.h>`: ask for the exit status.
-const PIDFD_INFO_EXIT: u64 = 1 << 3;
-
-/// `PIDFD_GET_INFO`, i.e. `_IOWR(0xFF, 11, struct pidfd_info)`.
-const PIDFD_GET_INFO: libc::c_ulong =
-    (3 << 30) | ((std::mem::size_of::<PidfdInfo>() as libc::c_ulong) << 16) | (0xFF << 8) | 11;
+pub(crate) const PIDFD_INFO_EXIT: u64 = 1 << 3;
+/// `PIDFD_INFO_SUPPORTED_MASK`: ask which flags the kernel supports.
+const PIDFD_INFO_SUPPORTED_MASK: u64 = 1 << 5;
 
 /// `ioctl(pidfd, PIDFD_GET_INFO)` asking for `mask`, retried on EINTR.
 /// Errors are a positive errno.
-fn get_info(pidfd: BorrowedFd<'_>, mask: u64) -> Result<PidfdInfo, i32> {
-    let mut info = PidfdInfo {
-        mask,
-        ..PidfdInfo::default()
-    };
+fn get_info<T: InfoLayout>(pidfd: BorrowedFd<'_>, mask: u64) -> Result<T, i32> {
+    let mut info = T::default();
+    *info.mask() = mask;
     loop {
         if let Some(errno) = super::injected("ioctl") {
             return Err(errno);
         }
-        // SAFETY: `info` is a live, writable, correctly sized structure whose
-        // size matches the one encoded in PIDFD_GET_INFO; the fd is borrowed.
-        let ret = unsafe {
-            libc::ioctl(
-                pidfd.as_raw_fd(),
-                PIDFD_GET_INFO as _,
-                &mut info as *mut PidfdInfo,
-            )
-        };
+        // SAFETY: `info` is a live, writable structure whose size is the one
+        // T::REQUEST encodes (computed from T itself); the fd is borrowed.
+        let ret = unsafe { libc::ioctl(pidfd.as_raw_fd(), T::REQUEST as _, &mut info as *mut T) };
         if ret == 0 {
             return Ok(info);
         }
@@ -92,7 +122,7 @@ pub(crate) fn reaped_exit_status(pidfd: BorrowedFd<'_>, reaped: bool) -> ReapedS
     if support::PIDFD_GET_INFO.is_absent() || support::PIDFD_INFO_EXIT.is_absent() {
         return ReapedStatus::Unknown;
     }
-    let info = match get_info(pidfd, PIDFD_INFO_EXIT) {
+    let info: PidfdInfo = match get_info(pidfd, PIDFD_INFO_EXIT) {
         Ok(info) => info,
         Err(errno) => return failed(errno, reaped),
     };
@@ -130,7 +160,7 @@ pub(crate) fn live_info(pidfd: BorrowedFd<'_>) -> Result<LiveInfo, i32> {
     if support::PIDFD_GET_INFO.is_absent() {
         return Err(libc::ENOTTY);
     }
-    let info = match get_info(
+    let info: PidfdInfo = match get_info(
         pidfd,
         PIDFD_INFO_PID | PIDFD_INFO_CREDS | PIDFD_INFO_CGROUPID,
     ) {
@@ -182,4 +212,13 @@ fn failed(errno: i32, reaped: bool) -> ReapedStatus {
 /// our own showed (see `kernel_support`); `failed` never guesses it.
 pub(crate) fn record_exit_info_support(kept: bool) {
     support::PIDFD_INFO_EXIT.set(kept);
+}
+
+/// The `PIDFD_INFO_*` flags the kernel supports, when it lists them
+/// (`PIDFD_INFO_SUPPORTED_MASK`: after 6.18; 7.3 has it). None from older
+/// kernels, where only trying each feature tells.
+pub(crate) fn supported_mask(pidfd: BorrowedFd<'_>) -> Option<u64> {
+    let info: PidfdInfoWithSupported = get_info(pidfd, PIDFD_INFO_SUPPORTED_MASK).ok()?;
+    support::PIDFD_GET_INFO.set(true);
+    (info.first.mask & PIDFD_INFO_SUPPORTED_MASK != 0).then_some(info.supported_mask)
 }
