@@ -155,3 +155,27 @@ test('spawn(): exit code and rusage, output(), and a start failure', async () =>
   assert.equal(missing.pid, undefined)
   await assert.rejects(missing.exited, { code: 'ENOENT', message: 'spawn /no/such/program ENOENT' })
 })
+
+test('descendants() and killTree(): a shell and its two sleeps, all gone, with their exits', async () => {
+  const { spawn: pidsetSpawn, descendants, killTree } = pidset
+  const child = pidsetSpawn('sh', ['-c', 'sleep 1000 & sleep 1000 & echo ready; wait'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  // Both sleeps are forked once the shell says so.
+  for await (const chunk of child.stdout) if (String(chunk).includes('ready')) break
+  const below = descendants(child.pid)
+  assert.equal(below.length, 2)
+  for (const pidfd of below) pidfd.close()
+  const exits = await killTree(child.pid, 'SIGKILL', { wait: true })
+  assert.equal(exits.length, 3)
+  for (const exit of exits) assert.notEqual(exit.exitCode, 0)
+  assert.equal((await child.exited).signal, 'SIGKILL')
+})
+
+test('info() of this process, and coreDumped of an exit', async () => {
+  const self = PidFd.open(process.pid)
+  const info = self.info()
+  assert.equal(info.pid, process.pid)
+  assert.equal(info.ppid, process.ppid)
+  self.close()
+  const exit = await pidset.spawn('sh', ['-c', 'exit 4']).exited
+  assert.deepEqual([exit.exitCode, exit.signal, exit.coreDumped], [4, null, false])
+})
