@@ -89,3 +89,20 @@ faultTest('PIDFD_GET_INFO failing (EIO): our children keep their status; somebod
   t.deepEqual(out.notOurChild, { signal: null, exitCode: null, rusage: false })
   t.deepEqual(out.spawn, { signal: null, exitCode: 4, rusage: true })
 })
+
+faultTest('PIDFD_GET_INFO answering ENOSYS (qemu-user does, for every ioctl it does not know): info() reads /proc, descendants() and killTree() find the tree', async (t) => {
+  const script = `
+    const { PidFd, descendants, killTree, spawn } = require('./index.js');
+    (async () => {
+      const child = spawn('sh', ['-c', 'sleep 1000 & sleep 1000 & echo ready; wait'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      for await (const chunk of child.stdout) if (String(chunk).includes('ready')) break;
+      const self = PidFd.open(process.pid);
+      const info = self.info();
+      const below = descendants(child.pid);
+      const exits = await killTree(child.pid, 'SIGKILL', { wait: true });
+      console.log(JSON.stringify({ info: [info.pid === process.pid, info.ppid === process.ppid], below: below.length, exits: exits.length, signal: (await child.exited).signal }));
+    })().catch((e) => { console.log(JSON.stringify({ error: e.code, syscall: e.syscall })); });`
+  const ran = await runCommand(helper as string, ['fail', 'pidfd_get_info', String(constants.errno.ENOSYS), process.execPath, '-e', script])
+  t.is(ran.code, 0, ran.stderr)
+  t.deepEqual(JSON.parse(ran.stdout), { info: [true, true], below: 2, exits: 3, signal: 'SIGKILL' })
+})

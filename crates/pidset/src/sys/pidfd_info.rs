@@ -79,6 +79,14 @@ pub(crate) const PIDFD_INFO_EXIT: u64 = 1 << 3;
 /// `PIDFD_INFO_SUPPORTED_MASK`: ask which flags the kernel supports.
 const PIDFD_INFO_SUPPORTED_MASK: u64 = 1 << 5;
 
+/// Whether `errno` means there is no `PIDFD_GET_INFO` here: ENOTTY from a
+/// kernel before 6.13 (EINVAL from some), or ENOSYS from an emulator or
+/// sandbox that implements no ioctl it does not know (qemu-user answers
+/// every unknown ioctl so).
+fn no_such_ioctl(errno: i32) -> bool {
+    matches!(errno, libc::ENOTTY | libc::EINVAL | libc::ENOSYS)
+}
+
 /// `ioctl(pidfd, PIDFD_GET_INFO)` asking for `mask`, retried on EINTR.
 /// Errors are a positive errno.
 fn get_info<T: InfoLayout>(pidfd: BorrowedFd<'_>, mask: u64) -> Result<T, i32> {
@@ -165,7 +173,7 @@ pub(crate) fn live_info(pidfd: BorrowedFd<'_>) -> Result<LiveInfo, i32> {
         PIDFD_INFO_PID | PIDFD_INFO_CREDS | PIDFD_INFO_CGROUPID,
     ) {
         Ok(info) => info,
-        Err(libc::ENOTTY | libc::EINVAL) => {
+        Err(errno) if no_such_ioctl(errno) => {
             support::PIDFD_GET_INFO.set(false);
             return Err(libc::ENOTTY);
         }
@@ -192,7 +200,7 @@ pub(crate) fn live_info(pidfd: BorrowedFd<'_>) -> Result<LiveInfo, i32> {
 fn failed(errno: i32, reaped: bool) -> ReapedStatus {
     match errno {
         // No such ioctl: before 6.13.
-        libc::ENOTTY | libc::EINVAL => {
+        _ if no_such_ioctl(errno) => {
             support::PIDFD_GET_INFO.set(false);
             ReapedStatus::Unknown
         }
