@@ -89,8 +89,13 @@ static int one(enum way way, double *total, double *after_ready) {
     long pid = syscall(SYS_clone3, &args, sizeof args);
     if (pid == 0) _exit(3);
     if (pid < 0) return -errno;
-    struct pollfd p = {.fd = pidfd, .events = POLLIN};
-    while (poll(&p, 1, -1) < 0 && errno == EINTR) {}
+    // The kernel keeps an autoreaped child's status once it has reaped it,
+    // which the pidfd shows as POLLHUP (POLLIN comes at the exit, a moment
+    // before): that is what autoreap must wait for; reaping, the exit.
+    struct pollfd p = {.fd = pidfd, .events = autoreap ? 0 : POLLIN};
+    do {
+        while (poll(&p, 1, -1) < 0 && errno == EINTR) {}
+    } while (autoreap && !(p.revents & POLLHUP));
     double t1 = now_us();
     int code;
     if (autoreap) {
@@ -160,7 +165,7 @@ int main(int argc, char **argv) {
         args.pidfd = (uint64_t)(uintptr_t)&pidfd;
         long pid = syscall(SYS_clone3, &args, sizeof args);
         if (pid == 0) _exit(3);
-        struct pollfd p = {.fd = pidfd, .events = POLLIN};
+        struct pollfd p = {.fd = pidfd, .events = 0};
         poll(&p, 1, -1);
         siginfo_t si;
         struct rusage ru;

@@ -28,21 +28,23 @@ struct PidfdInfo {
 
 const _: () = assert!(std::mem::size_of::<PidfdInfo>() == 64);
 
-/// `struct pidfd_info` as far as `supported_mask` (80 bytes): the first
-/// version, the core-dump fields (Linux 6.16) and the mask of the flags the
-/// kernel supports (after 6.18).
+/// `struct pidfd_info` as far as `supported_mask` (88 bytes): the first
+/// version, the core-dump fields (Linux 6.16 on) and the mask of the flags
+/// the kernel supports (after 6.18). Measured on 7.3: with 80 bytes the
+/// kernel sets PIDFD_INFO_SUPPORTED_MASK in the reply but has no room for
+/// the field, which then reads 0.
 #[repr(C)]
 #[derive(Default)]
 struct PidfdInfoWithSupported {
     first: PidfdInfo,
-    /// `coredump_mask` and `coredump_signal`: filled in only when asked
-    /// for, which pidset does not do (`ExitInfo.coreDumped` comes from the
-    /// status word, on every kernel).
-    _coredump: [u32; 2],
+    /// `coredump_mask`, `coredump_signal`, `coredump_code` and padding:
+    /// filled in only when asked for, which pidset does not do
+    /// (`ExitInfo.coreDumped` comes from the status word, on every kernel).
+    _coredump: [u32; 4],
     supported_mask: u64,
 }
 
-const _: () = assert!(std::mem::size_of::<PidfdInfoWithSupported>() == 80);
+const _: () = assert!(std::mem::size_of::<PidfdInfoWithSupported>() == 88);
 
 /// A published size of `struct pidfd_info`. The request number encodes the
 /// size, so each layout has its own, computed from the layout itself: the
@@ -228,5 +230,8 @@ pub(crate) fn record_exit_info_support(kept: bool) {
 pub(crate) fn supported_mask(pidfd: BorrowedFd<'_>) -> Option<u64> {
     let info: PidfdInfoWithSupported = get_info(pidfd, PIDFD_INFO_SUPPORTED_MASK).ok()?;
     support::PIDFD_GET_INFO.set(true);
-    (info.first.mask & PIDFD_INFO_SUPPORTED_MASK != 0).then_some(info.supported_mask)
+    // A list without PIDFD_INFO_PID, which every kernel with the ioctl
+    // supports, is not one to trust (a layout the kernel filled otherwise).
+    let listed = info.first.mask & PIDFD_INFO_SUPPORTED_MASK != 0;
+    (listed && info.supported_mask & PIDFD_INFO_PID != 0).then_some(info.supported_mask)
 }
