@@ -51,6 +51,7 @@ SOURCES
   debs=$(mktemp -d)
   (cd "$debs" && apt-get -q "${apt_opts[@]}" download "${@/%/:$deb_arch}" >&2)
   rm -rf "$dest"
+  mkdir -p "$dest"
   for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$dest"; done
   rm -rf "$debs"
   touch "$dest/.complete"
